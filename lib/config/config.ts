@@ -1,0 +1,74 @@
+import { z } from 'zod';
+import { ConfigError } from './errors';
+
+/**
+ * Environment variable names shared by the runtime, the CDK stack and local mode, so the
+ * three can never disagree on a spelling.
+ */
+export const ENV = {
+  tableName: 'ZOHO_SYNC_TABLE_NAME',
+  syncQueueUrl: 'ZOHO_SYNC_QUEUE_URL',
+  deadLetterQueueUrl: 'ZOHO_SYNC_DLQ_URL',
+  alertTopicArn: 'ZOHO_SYNC_ALERT_TOPIC_ARN',
+  secretPrefix: 'ZOHO_SYNC_SECRET_PREFIX',
+  zohoTimeoutMs: 'ZOHO_SYNC_ZOHO_TIMEOUT_MS',
+  tokenRefreshAheadSeconds: 'ZOHO_SYNC_TOKEN_REFRESH_AHEAD_SECONDS',
+  cacheTtlSeconds: 'ZOHO_SYNC_CACHE_TTL_SECONDS',
+  maxBackoffAttempts: 'ZOHO_SYNC_MAX_BACKOFF_ATTEMPTS',
+  alertDedupeWindowSeconds: 'ZOHO_SYNC_ALERT_DEDUPE_WINDOW_SECONDS',
+  logLevel: 'POWERTOOLS_LOG_LEVEL',
+} as const;
+
+const configSchema = z.object({
+  [ENV.tableName]: z.string().min(1),
+  [ENV.syncQueueUrl]: z.string().min(1),
+  [ENV.deadLetterQueueUrl]: z.string().min(1).optional(),
+  [ENV.alertTopicArn]: z.string().min(1).optional(),
+  [ENV.secretPrefix]: z.string().default('zoho-sync/'),
+  [ENV.zohoTimeoutMs]: z.coerce.number().int().positive().default(10_000),
+  [ENV.tokenRefreshAheadSeconds]: z.coerce.number().int().min(60).max(1800).default(600),
+  [ENV.cacheTtlSeconds]: z.coerce.number().int().min(0).default(60),
+  [ENV.maxBackoffAttempts]: z.coerce.number().int().min(1).max(20).default(5),
+  [ENV.alertDedupeWindowSeconds]: z.coerce.number().int().min(60).default(3600),
+});
+
+/** Runtime configuration of every zoho-sync function, read once per container. */
+export interface Config {
+  readonly tableName: string;
+  readonly syncQueueUrl: string;
+  readonly deadLetterQueueUrl: string | undefined;
+  readonly alertTopicArn: string | undefined;
+  readonly secretPrefix: string;
+  readonly zohoTimeoutMs: number;
+  readonly tokenRefreshAheadSeconds: number;
+  readonly cacheTtlSeconds: number;
+  readonly maxBackoffAttempts: number;
+  readonly alertDedupeWindowSeconds: number;
+}
+
+/**
+ * Parses the environment into a frozen {@link Config}.
+ * @throws {ConfigError} listing every missing or invalid variable at once.
+ */
+export const loadConfig = (env: Record<string, string | undefined> = process.env): Config => {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  const values = parsed.data;
+  return Object.freeze({
+    tableName: values[ENV.tableName],
+    syncQueueUrl: values[ENV.syncQueueUrl],
+    deadLetterQueueUrl: values[ENV.deadLetterQueueUrl],
+    alertTopicArn: values[ENV.alertTopicArn],
+    secretPrefix: values[ENV.secretPrefix],
+    zohoTimeoutMs: values[ENV.zohoTimeoutMs],
+    tokenRefreshAheadSeconds: values[ENV.tokenRefreshAheadSeconds],
+    cacheTtlSeconds: values[ENV.cacheTtlSeconds],
+    maxBackoffAttempts: values[ENV.maxBackoffAttempts],
+    alertDedupeWindowSeconds: values[ENV.alertDedupeWindowSeconds],
+  });
+};

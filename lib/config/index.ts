@@ -1,0 +1,20 @@
+export { type Config, ENV, loadConfig } from './config';
+export {
+  type AccessTokenRecord,
+  accessTokenRecordSchema,
+  accessTokenSecretId,
+  BOOKS_REQUESTS_PER_MINUTE,
+  type BooksPlan,
+  CONNECTION_ID_PATTERN,
+  type Connection,
+  type ConnectionSecret,
+  connectionIdSchema,
+  connectionSecretId,
+  connectionSecretSchema,
+  DAILY_LIMIT_BY_PLAN,
+  DATA_CENTERS,
+  type DataCenter,
+  DEFAULT_MAX_CONCURRENCY,
+  toConnection,
+} from './connection';
+export { ConfigError } from './errors';

@@ -1,0 +1,2 @@
+export { type Logger, logger } from './logger';
+export { redact, redactingJsonReplacer, registerSecretValues } from './redact';
