@@ -1,0 +1,31 @@
+/**
+ * The Zoho simulator's public surface. It is a hand-written HTTP stand-in for Zoho's accounts
+ * server, Books v3 and CRM v8 reads, because no Zoho emulator exists; see server.ts.
+ */
+export { CRM_MODULES, type CrmModule } from './crm';
+export {
+  crmAccount,
+  crmContact,
+  crmDeal,
+  crmProduct,
+  crmSalesOrder,
+  type SampleLine,
+} from './crm-samples';
+export { startZohoSimulator } from './server';
+export { CRM_ID_FIELD } from './state';
+export type {
+  AccountsStats,
+  BooksRecord,
+  CrmRecord,
+  FaultResponse,
+  FaultSpec,
+  GrantCodeOptions,
+  OrganizationStats,
+  RequestLogEntry,
+  SimulatedClient,
+  SimulatedOrganization,
+  SimulatorStats,
+  WindowStats,
+  ZohoSimulator,
+  ZohoSimulatorOptions,
+} from './types';

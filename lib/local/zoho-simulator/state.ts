@@ -1,0 +1,187 @@
+import { type BooksPlan, DAILY_LIMIT_BY_PLAN } from '../../config';
+import type { FaultRegistry } from './faults';
+import { createIdGenerator } from './ids';
+import { createAccountsStats, createOrgStats, type OrgStatsState, type StatsState } from './stats';
+import type { CrmRecord, SimulatedOrganization } from './types';
+
+/** The three Books entities the simulator serves (reference zoho-books-api.md §8). */
+export type BooksEntity = 'contacts' | 'items' | 'invoices';
+
+export const BOOKS_ENTITIES: readonly BooksEntity[] = ['contacts', 'items', 'invoices'];
+
+export interface ClientState {
+  readonly clientId: string;
+  clientSecret: string;
+  apiDomain: string;
+  scope: string | undefined;
+  organizationIds: ReadonlySet<string> | undefined;
+  /** Refresh tokens of this client (one user per client here), oldest first. */
+  readonly refreshTokens: string[];
+}
+
+export interface RefreshTokenState {
+  readonly value: string;
+  readonly clientId: string;
+  readonly scope: string | undefined;
+  revoked: boolean;
+  /** When each access token was minted from it, for the 10-per-10-minutes throttle. */
+  mintedAtMs: number[];
+  /** Access tokens still counted as active, oldest first (at most 10). */
+  activeAccessTokens: string[];
+}
+
+export interface AccessTokenState {
+  readonly value: string;
+  readonly refreshToken: string;
+  readonly clientId: string;
+  /** host[:port] of the api_domain it was issued for. */
+  readonly apiHost: string;
+  readonly scope: string | undefined;
+  expiresAtMs: number;
+  revoked: boolean;
+}
+
+export interface GrantCodeState {
+  readonly value: string;
+  readonly clientId: string;
+  readonly scope: string;
+  readonly expiresAtMs: number;
+  used: boolean;
+}
+
+export interface CustomFieldDefinition {
+  readonly customfield_id: string;
+  readonly api_name: string;
+  readonly label: string;
+  readonly data_type: 'string';
+  readonly index: number;
+  readonly is_unique: boolean;
+}
+
+/** A Books record as stored: plain fields plus custom-field values by api_name. */
+export interface StoredBooksRecord {
+  readonly id: string;
+  fields: Record<string, unknown>;
+  custom: Map<string, unknown>;
+}
+
+export interface BooksCollection {
+  readonly customFields: readonly CustomFieldDefinition[];
+  /** In creation order, which is also the list order. */
+  readonly records: Map<string, StoredBooksRecord>;
+}
+
+export interface LimitState {
+  windowStartMs: number;
+  windowCalls: number;
+  /** UTC day number (epoch ms / 86,400,000) the daily counter belongs to. */
+  dayIndex: number;
+  dayCalls: number;
+  inFlight: number;
+}
+
+export interface OrgState {
+  readonly organizationId: string;
+  readonly plan: BooksPlan;
+  readonly dailyLimit: number;
+  readonly requestsPerWindow: number;
+  readonly windowSeconds: number;
+  readonly maxConcurrency: number;
+  readonly books: Readonly<Record<BooksEntity, BooksCollection>>;
+  nextInvoiceNumber: number;
+  readonly limits: LimitState;
+  stats: OrgStatsState;
+}
+
+export interface SimulatorState {
+  readonly now: () => number;
+  readonly latencyMs: number;
+  readonly nextId: () => string;
+  baseUrl: string;
+  readonly clients: Map<string, ClientState>;
+  readonly refreshTokens: Map<string, RefreshTokenState>;
+  readonly accessTokens: Map<string, AccessTokenState>;
+  readonly grantCodes: Map<string, GrantCodeState>;
+  readonly orgs: Map<string, OrgState>;
+  /** CRM records by canonical module API name, then id. */
+  readonly crm: Map<string, Map<string, CrmRecord>>;
+  readonly faults: FaultRegistry;
+  stats: StatsState;
+}
+
+/** The api_name of the custom field that holds the CRM record id on every Books entity. */
+export const CRM_ID_FIELD = 'cf_crm_id';
+
+export const createSimulatorState = (
+  now: () => number,
+  latencyMs: number,
+  faults: FaultRegistry,
+): SimulatorState => ({
+  now,
+  latencyMs,
+  nextId: createIdGenerator(now()),
+  baseUrl: '',
+  clients: new Map(),
+  refreshTokens: new Map(),
+  accessTokens: new Map(),
+  grantCodes: new Map(),
+  orgs: new Map(),
+  crm: new Map(),
+  faults,
+  stats: { accounts: createAccountsStats(), accountsByClientId: new Map(), requests: [] },
+});
+
+const DEFAULT_PLAN: BooksPlan = 'professional';
+
+export const createOrgState = (state: SimulatorState, org: SimulatedOrganization): OrgState => {
+  if (!/^\d{1,30}$/.test(org.organizationId)) {
+    throw new Error(`organizationId must be a numeric string, got "${org.organizationId}"`);
+  }
+  const plan = org.plan ?? DEFAULT_PLAN;
+  const unique = org.uniqueCustomFields ?? true;
+  const collection = (label: string): BooksCollection => ({
+    customFields: [
+      {
+        customfield_id: state.nextId(),
+        api_name: CRM_ID_FIELD,
+        label,
+        data_type: 'string',
+        index: 1,
+        is_unique: unique,
+      },
+    ],
+    records: new Map(),
+  });
+  return {
+    organizationId: org.organizationId,
+    plan,
+    // Plan table: official Books KB (reference zoho-books-api.md §5).
+    dailyLimit: positive(org.dailyLimit, 'dailyLimit') ?? DAILY_LIMIT_BY_PLAN[plan],
+    // 100 per minute per organization (reference §5, unconfirmed but used for design).
+    requestsPerWindow: positive(org.requestsPerWindow, 'requestsPerWindow') ?? 100,
+    windowSeconds: positive(org.windowSeconds, 'windowSeconds') ?? 60,
+    // Free 5, paid 10 in-flight calls (reference §5, unconfirmed: Zoho Invoice summary).
+    maxConcurrency: positive(org.maxConcurrency, 'maxConcurrency') ?? (plan === 'free' ? 5 : 10),
+    books: {
+      contacts: collection('CRM ID'),
+      items: collection('CRM ID'),
+      invoices: collection('CRM ID'),
+    },
+    nextInvoiceNumber: 1,
+    limits: { windowStartMs: 0, windowCalls: 0, dayIndex: 0, dayCalls: 0, inFlight: 0 },
+    stats: createOrgStats(),
+  };
+};
+
+const positive = (value: number | undefined, name: string): number | undefined => {
+  if (value !== undefined && !(Number.isFinite(value) && value > 0)) {
+    throw new Error(`${name} must be a positive number, got ${value}`);
+  }
+  return value;
+};
+
+export const requireOrg = (state: SimulatorState, orgId: string): OrgState => {
+  const org = state.orgs.get(orgId);
+  if (!org) throw new Error(`unknown organization ${orgId}: call addOrganization first`);
+  return org;
+};

@@ -1,0 +1,119 @@
+import type { OrgState, SimulatorState } from './state';
+import type { AccountsStats, RequestLogEntry, SimulatorStats, WindowStats } from './types';
+
+/** Counters of one organization; `dailyUsed` is read from the limit state instead. */
+export interface OrgStatsState {
+  calls: number;
+  readonly byStatus: Map<string, number>;
+  tooManyRequests: number;
+  maxInFlightObserved: number;
+  maxCallsInAnyWindow: number;
+  readonly windows: { startMs: number; calls: number }[];
+}
+
+export type AccountsCounter = keyof AccountsStats;
+
+export interface StatsState {
+  readonly accounts: Record<AccountsCounter, number>;
+  readonly accountsByClientId: Map<string, Record<AccountsCounter, number>>;
+  readonly requests: RequestLogEntry[];
+}
+
+const MAX_LOGGED_REQUESTS = 10_000;
+const MAX_WINDOWS = 10_000;
+
+export const createOrgStats = (): OrgStatsState => ({
+  calls: 0,
+  byStatus: new Map(),
+  tooManyRequests: 0,
+  maxInFlightObserved: 0,
+  maxCallsInAnyWindow: 0,
+  windows: [],
+});
+
+export const createAccountsStats = (): Record<AccountsCounter, number> => ({
+  tokenRequests: 0,
+  tokensIssued: 0,
+  accessDenied: 0,
+  invalidClient: 0,
+  invalidCode: 0,
+});
+
+export const countAccounts = (
+  state: SimulatorState,
+  counter: AccountsCounter,
+  clientId: string | undefined,
+): void => {
+  state.stats.accounts[counter] += 1;
+  if (clientId === undefined || clientId === '') return;
+  let perClient = state.stats.accountsByClientId.get(clientId);
+  if (!perClient) {
+    perClient = createAccountsStats();
+    state.stats.accountsByClientId.set(clientId, perClient);
+  }
+  perClient[counter] += 1;
+};
+
+/** A Books call of this organization answered with `status` (or dropped). */
+export const countOrgResponse = (org: OrgState, status: number | 'dropped'): void => {
+  const stats = org.stats;
+  stats.calls += 1;
+  const key = String(status);
+  stats.byStatus.set(key, (stats.byStatus.get(key) ?? 0) + 1);
+  if (status === 429) stats.tooManyRequests += 1;
+};
+
+/** A quota-consuming call in the window starting at `windowStartMs`. */
+export const countWindowCall = (org: OrgState, windowStartMs: number): void => {
+  const windows = org.stats.windows;
+  let current = windows.at(-1);
+  if (current?.startMs !== windowStartMs) {
+    current = { startMs: windowStartMs, calls: 0 };
+    windows.push(current);
+    if (windows.length > MAX_WINDOWS) windows.shift();
+  }
+  current.calls += 1;
+  org.stats.maxCallsInAnyWindow = Math.max(org.stats.maxCallsInAnyWindow, current.calls);
+};
+
+export const logRequest = (state: SimulatorState, entry: RequestLogEntry): void => {
+  const log = state.stats.requests;
+  log.push(entry);
+  if (log.length > MAX_LOGGED_REQUESTS) log.splice(0, log.length - MAX_LOGGED_REQUESTS);
+};
+
+export const resetStats = (state: SimulatorState): void => {
+  state.stats = {
+    accounts: createAccountsStats(),
+    accountsByClientId: new Map(),
+    requests: [],
+  };
+  for (const org of state.orgs.values()) org.stats = createOrgStats();
+};
+
+export const snapshotStats = (state: SimulatorState): SimulatorStats => {
+  const organizations: Record<string, SimulatorStats['organizations'][string]> = {};
+  const today = Math.floor(state.now() / 86_400_000);
+  for (const org of state.orgs.values()) {
+    const s = org.stats;
+    organizations[org.organizationId] = {
+      calls: s.calls,
+      byStatus: Object.fromEntries(s.byStatus),
+      tooManyRequests: s.tooManyRequests,
+      maxInFlightObserved: s.maxInFlightObserved,
+      maxCallsInAnyWindow: s.maxCallsInAnyWindow,
+      windows: s.windows.map((w): WindowStats => ({ ...w })),
+      dailyUsed: org.limits.dayIndex === today ? org.limits.dayCalls : 0,
+    };
+  }
+  return {
+    organizations,
+    accounts: {
+      total: { ...state.stats.accounts },
+      byClientId: Object.fromEntries(
+        [...state.stats.accountsByClientId].map(([id, counters]) => [id, { ...counters }]),
+      ),
+    },
+    requests: state.stats.requests.map((r) => ({ ...r })),
+  };
+};
