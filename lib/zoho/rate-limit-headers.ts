@@ -1,0 +1,66 @@
+/**
+ * What Zoho's rate-limit headers said about one response. Every field is optional: Zoho does not
+ * document these headers, so the limiter and the daily-quota module must work without them.
+ */
+export interface RateLimitInfo {
+  /** Calls allowed in the window (Books: the daily allowance, e.g. 7500). */
+  readonly limit?: number;
+  /** Calls left in the window. */
+  readonly remaining?: number;
+  /** Seconds until the window resets (Books: until the daily counter resets). */
+  readonly resetSeconds?: number;
+  /** `Retry-After` in seconds, when Zoho sent the delta-seconds form. */
+  readonly retryAfterSeconds?: number;
+  /** `Retry-After` as an epoch-ms instant, when Zoho sent the HTTP-date form. */
+  readonly retryAfterEpochMs?: number;
+}
+
+// Books sends X-Rate-Limit-* (reported since 2019, zoho-books-api.md §3); CRM is reported to
+// send X-RATELIMIT-* (zoho-crm-api.md §6). Headers#get is case-insensitive, so listing both
+// spellings covers every casing.
+const LIMIT_HEADERS = ['x-rate-limit-limit', 'x-ratelimit-limit'] as const;
+const REMAINING_HEADERS = ['x-rate-limit-remaining', 'x-ratelimit-remaining'] as const;
+const RESET_HEADERS = ['x-rate-limit-reset', 'x-ratelimit-reset'] as const;
+
+const nonNegativeInteger = (value: string | null): number | undefined => {
+  if (value === null) return undefined;
+  const trimmed = value.trim();
+  return /^\d{1,15}$/.test(trimmed) ? Number(trimmed) : undefined;
+};
+
+const firstNumber = (headers: Headers, names: readonly string[]): number | undefined => {
+  for (const name of names) {
+    const value = nonNegativeInteger(headers.get(name));
+    if (value !== undefined) return value;
+  }
+  return undefined;
+};
+
+const parseRetryAfter = (
+  value: string | null,
+): Pick<RateLimitInfo, 'retryAfterSeconds' | 'retryAfterEpochMs'> => {
+  if (value === null) return {};
+  const seconds = nonNegativeInteger(value);
+  if (seconds !== undefined) return { retryAfterSeconds: seconds };
+  // Date.parse reads an HTTP-date without needing a clock; turning it into a delay is left to
+  // the caller, which has one.
+  const epochMs = Date.parse(value);
+  return Number.isNaN(epochMs) ? {} : { retryAfterEpochMs: epochMs };
+};
+
+/**
+ * Reads Books' `X-Rate-Limit-Limit/Remaining/Reset`, CRM's `X-RATELIMIT-LIMIT/REMAINING/RESET`
+ * and `Retry-After`. Returns `undefined` when none is present or readable.
+ */
+export const parseRateLimitHeaders = (headers: Headers): RateLimitInfo | undefined => {
+  const limit = firstNumber(headers, LIMIT_HEADERS);
+  const remaining = firstNumber(headers, REMAINING_HEADERS);
+  const resetSeconds = firstNumber(headers, RESET_HEADERS);
+  const info: RateLimitInfo = {
+    ...(limit === undefined ? {} : { limit }),
+    ...(remaining === undefined ? {} : { remaining }),
+    ...(resetSeconds === undefined ? {} : { resetSeconds }),
+    ...parseRetryAfter(headers.get('retry-after')),
+  };
+  return Object.keys(info).length === 0 ? undefined : info;
+};
