@@ -4,6 +4,8 @@ import { defineConfig } from 'vitest/config';
 // against the local stand-ins (started once in globalSetup), and CDK template assertions.
 export default defineConfig({
   test: {
+    // Node 20 is supported until 2027; the SDK's reminder would drown the test output.
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     projects: [
       {
         test: {

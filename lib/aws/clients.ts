@@ -33,7 +33,9 @@ export const createAwsClients = (options: AwsClientsOptions = {}): AwsClients =>
   };
   return {
     dynamodb: new DynamoDBClient(common),
-    sqs: new SQSClient(common),
+    // Queue URLs name the queue; the endpoint (AWS or a stand-in whose URL hosts need not
+    // resolve) decides where calls go, as in every SDK before this option existed.
+    sqs: new SQSClient({ ...common, useQueueUrlAsEndpoint: false }),
     sns: new SNSClient(common),
     secretsManager: new SecretsManagerClient(common),
   };

@@ -8,6 +8,7 @@
  * | CRM -> Books mapping      | CONN#<connectionId>     | MAP#<crmModule>#<crmRecordId>       |
  * | token refresh lease       | CONN#<connectionId>     | LEASE#token-refresh                 |
  * | token refresh log (10 min)| CONN#<connectionId>     | REFRESHES#<10-minute window start>  |
+ * | token refresh stopped     | CONN#<connectionId>     | STOP#token-refresh                  |
  * | circuit breaker           | CONN#<connectionId>     | BREAKER                             |
  * | alert dedupe window       | CONN#<connectionId>     | ALERT#<code>#<subject>#<window>     |
  * | request budget window     | ORG#<booksOrgId>        | WINDOW#<window start epoch ms>      |
@@ -38,6 +39,10 @@ export const tableKeys = {
   tokenRefreshWindow: (connectionId: string, windowStartMs: number): TableKey => ({
     pk: connectionPk(connectionId),
     sk: `REFRESHES#${windowStartMs}`,
+  }),
+  tokenRefreshStop: (connectionId: string): TableKey => ({
+    pk: connectionPk(connectionId),
+    sk: 'STOP#token-refresh',
   }),
   circuitBreaker: (connectionId: string): TableKey => ({
     pk: connectionPk(connectionId),

@@ -1,0 +1,25 @@
+export {
+  type BooksEntity,
+  CRM_TO_BOOKS,
+  SYNCED_CRM_MODULES,
+  type SyncedCrmModule,
+  toSyncedCrmModule,
+} from './crm-modules';
+export { describeFailure, type FailureDescription } from './describe-failure';
+export { InvalidSyncMessageError, SyncDataError } from './errors';
+export {
+  backoffDelaySeconds,
+  type HandleSyncMessageDeps,
+  handleSyncMessage,
+  type SyncOutcome,
+} from './handle-sync-message';
+export { createMappingStore, type MappingStore, type RecordMapping } from './mapping-store';
+export {
+  type LastError,
+  type SyncMessage,
+  type SyncMessageInput,
+  syncMessageSchema,
+} from './sync-message';
+export { type SyncRecordDeps, type SyncResult, syncRecord } from './sync-record';
+export { createSyncWorkerDeps, type RuntimeDeps } from './worker-deps';
+export { callZoho, type ZohoCallerDeps, type ZohoService, type ZohoTarget } from './zoho-caller';

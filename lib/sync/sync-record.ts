@@ -1,0 +1,209 @@
+import type { Connection } from '../config';
+import type { Logger } from '../observability';
+import type { BooksClient, BooksRecord, CrmClient } from '../zoho';
+import type { BooksEntity, SyncedCrmModule } from './crm-modules';
+import { CRM_TO_BOOKS } from './crm-modules';
+import { SyncDataError } from './errors';
+import { accountToBooksContact, contactToBooksContact } from './mappers/contacts';
+import { CRM_ID_CUSTOM_FIELD, type CrmRecord, lookup } from './mappers/crm-fields';
+import {
+  billedAccountId,
+  dealToBooksInvoice,
+  isWonDeal,
+  salesOrderToBooksInvoice,
+} from './mappers/invoices';
+import { productToBooksItem } from './mappers/items';
+import type { MappingStore } from './mapping-store';
+import type { SyncMessage } from './sync-message';
+import { callZoho, type ZohoCallerDeps } from './zoho-caller';
+
+export interface SyncRecordDeps extends ZohoCallerDeps {
+  readonly crm: CrmClient;
+  readonly books: BooksClient;
+  readonly mappings: MappingStore;
+  readonly now: () => number;
+  readonly logger: Logger;
+}
+
+export type SyncResult =
+  | { readonly status: 'synced'; readonly booksEntity: BooksEntity; readonly booksId: string }
+  | { readonly status: 'skipped'; readonly reason: string };
+
+/**
+ * Brings one CRM record into Books. Every Books write is an upsert keyed on the unique
+ * `cf_crm_id` custom field (X-Unique-Identifier-* with X-Upsert), so replaying this function
+ * after a crash at any line updates the same Books record instead of creating a second one.
+ */
+export const syncRecord = async (
+  deps: SyncRecordDeps,
+  connection: Connection,
+  message: Pick<SyncMessage, 'crmModule' | 'crmRecordId'>,
+): Promise<SyncResult> => {
+  const { crmModule, crmRecordId } = message;
+  if (crmModule === 'Deals' || crmModule === 'Sales_Orders') {
+    // An issued invoice is an accounting document: create it once, never rewrite it from CRM.
+    const existing = await deps.mappings.get(connection.connectionId, crmModule, crmRecordId);
+    if (existing !== undefined) return { status: 'skipped', reason: 'invoice already created' };
+  }
+  const record = await readCrmRecord(deps, connection, crmModule, crmRecordId);
+  if (record === null) return { status: 'skipped', reason: 'CRM record no longer exists' };
+
+  switch (crmModule) {
+    case 'Accounts':
+      return upsert(
+        deps,
+        connection,
+        crmModule,
+        crmRecordId,
+        accountToBooksContact(record, crmRecordId),
+      );
+    case 'Contacts':
+      return upsert(
+        deps,
+        connection,
+        crmModule,
+        crmRecordId,
+        contactToBooksContact(record, crmRecordId),
+      );
+    case 'Products':
+      return upsert(
+        deps,
+        connection,
+        crmModule,
+        crmRecordId,
+        productToBooksItem(record, crmRecordId),
+      );
+    case 'Deals': {
+      if (!isWonDeal(record)) return { status: 'skipped', reason: 'deal is not won' };
+      const customerId = await ensureCustomer(
+        deps,
+        connection,
+        billedAccountId(record, crmModule, crmRecordId),
+      );
+      return upsert(
+        deps,
+        connection,
+        crmModule,
+        crmRecordId,
+        dealToBooksInvoice(record, crmRecordId, customerId),
+      );
+    }
+    case 'Sales_Orders': {
+      const customerId = await ensureCustomer(
+        deps,
+        connection,
+        billedAccountId(record, crmModule, crmRecordId),
+      );
+      const itemIds = await mappedItemIds(deps, connection, record);
+      return upsert(
+        deps,
+        connection,
+        crmModule,
+        crmRecordId,
+        salesOrderToBooksInvoice(record, crmRecordId, customerId, itemIds),
+      );
+    }
+  }
+};
+
+const readCrmRecord = async (
+  deps: SyncRecordDeps,
+  connection: Connection,
+  crmModule: string,
+  crmRecordId: string,
+): Promise<CrmRecord | null> => {
+  const result = await callZoho(deps, connection, 'crm', (target) =>
+    deps.crm.getRecord(target, crmModule, crmRecordId),
+  );
+  return result.record;
+};
+
+const upsert = async (
+  deps: SyncRecordDeps,
+  connection: Connection,
+  crmModule: SyncedCrmModule,
+  crmRecordId: string,
+  body: object,
+): Promise<SyncResult> => {
+  const booksEntity = CRM_TO_BOOKS[crmModule];
+  const result = await callZoho(deps, connection, 'books', (target) =>
+    deps.books.upsertByUniqueField(
+      target,
+      booksEntity,
+      { apiName: CRM_ID_CUSTOM_FIELD, value: crmRecordId },
+      body,
+    ),
+  );
+  const booksId = booksIdOf(booksEntity, result.record);
+  await deps.mappings.put(connection.connectionId, crmModule, crmRecordId, {
+    booksEntity,
+    booksId,
+    syncedAtMs: deps.now(),
+  });
+  deps.logger.info('record synced', {
+    connection_id: connection.connectionId,
+    crm_module: crmModule,
+    crm_record_id: crmRecordId,
+    books_entity: booksEntity,
+    books_id: booksId,
+  });
+  return { status: 'synced', booksEntity, booksId };
+};
+
+const ID_FIELD: Record<BooksEntity, string> = {
+  contacts: 'contact_id',
+  items: 'item_id',
+  invoices: 'invoice_id',
+};
+
+const booksIdOf = (entity: BooksEntity, record: BooksRecord): string => {
+  const id = record[ID_FIELD[entity]];
+  if (typeof id !== 'string' && typeof id !== 'number') {
+    throw new Error(`Zoho Books answered without ${ID_FIELD[entity]}`);
+  }
+  return String(id);
+};
+
+/** The Books contact id of a CRM account, syncing the account first when it is not there yet. */
+const ensureCustomer = async (
+  deps: SyncRecordDeps,
+  connection: Connection,
+  crmAccountId: string,
+): Promise<string> => {
+  const mapping = await deps.mappings.get(connection.connectionId, 'Accounts', crmAccountId);
+  if (mapping !== undefined) return mapping.booksId;
+  const account = await readCrmRecord(deps, connection, 'Accounts', crmAccountId);
+  if (account === null) {
+    throw new SyncDataError('Accounts', crmAccountId, 'the billed CRM account no longer exists');
+  }
+  const result = await upsert(
+    deps,
+    connection,
+    'Accounts',
+    crmAccountId,
+    accountToBooksContact(account, crmAccountId),
+  );
+  if (result.status !== 'synced') throw new SyncDataError('Accounts', crmAccountId, result.reason);
+  return result.booksId;
+};
+
+/** Books item ids of the products on a sales order that are already synced (others go by name). */
+const mappedItemIds = async (
+  deps: SyncRecordDeps,
+  connection: Connection,
+  order: CrmRecord,
+): Promise<ReadonlyMap<string, string>> => {
+  const rawItems = order.Ordered_Items ?? order.Product_Details;
+  const productIds = (Array.isArray(rawItems) ? rawItems : [])
+    .map(
+      (item) => lookup(item as CrmRecord, 'Product_Name') ?? lookup(item as CrmRecord, 'product'),
+    )
+    .filter((product) => product !== undefined)
+    .map((product) => product.id);
+  const result = new Map<string, string>();
+  for (const productId of new Set(productIds)) {
+    const mapping = await deps.mappings.get(connection.connectionId, 'Products', productId);
+    if (mapping !== undefined) result.set(productId, mapping.booksId);
+  }
+  return result;
+};

@@ -1,0 +1,73 @@
+import type { AccessTokenRecord, Connection } from '../config';
+import type { RequestLimiter } from '../limits/request-limiter';
+import type { Logger } from '../observability';
+import type { TokenStore } from '../tokens/token-store';
+import { isZohoApiError, type RateLimitInfo } from '../zoho';
+
+export interface ZohoTarget {
+  readonly apiDomain: string;
+  readonly accessToken: string;
+  readonly organizationId: string;
+}
+
+export interface ZohoCallerDeps {
+  readonly tokens: TokenStore;
+  readonly limiter: RequestLimiter;
+  readonly logger: Logger;
+}
+
+export type ZohoService = 'books' | 'crm';
+
+/**
+ * Makes one Zoho call for a connection: reserves Books budget first, uses the current access
+ * token at its api_domain, feeds the response's rate-limit headers back to the limiter, and on
+ * an invalid-token answer (57 / INVALID_TOKEN) refreshes once (single-flight in the token
+ * store) and replays once. A second rejection propagates: it is an alertable failure, not a
+ * loop. This is the only place a Zoho call is repeated.
+ */
+export const callZoho = async <T extends { readonly rateLimit?: RateLimitInfo }>(
+  deps: ZohoCallerDeps,
+  connection: Connection,
+  service: ZohoService,
+  call: (target: ZohoTarget) => Promise<T>,
+): Promise<T> => {
+  const token = await deps.tokens.getAccessToken(connection);
+  try {
+    return await attempt(deps, connection, service, token, call);
+  } catch (error) {
+    if (!isZohoApiError(error) || error.disposition !== 'refresh-token-and-retry') throw error;
+    deps.logger.warn('zoho rejected the access token; refreshing once', {
+      connection_id: connection.connectionId,
+      zoho_code: error.zohoCode,
+    });
+    const refreshed = await deps.tokens.refreshAfterRejection(connection, token);
+    return attempt(deps, connection, service, refreshed, call);
+  }
+};
+
+const attempt = async <T extends { readonly rateLimit?: RateLimitInfo }>(
+  deps: ZohoCallerDeps,
+  connection: Connection,
+  service: ZohoService,
+  token: AccessTokenRecord,
+  call: (target: ZohoTarget) => Promise<T>,
+): Promise<T> => {
+  const target: ZohoTarget = {
+    apiDomain: token.apiDomain,
+    accessToken: token.accessToken,
+    organizationId: connection.booksOrganizationId,
+  };
+  // CRM calls spend CRM credits, a separate pool from the Books budget (reference §5).
+  if (service === 'crm') return call(target);
+  const permit = await deps.limiter.acquire(connection);
+  try {
+    const result = await call(target);
+    await permit.release({ httpStatus: 200, rateLimit: result.rateLimit });
+    return result;
+  } catch (error) {
+    await permit.release(
+      isZohoApiError(error) ? { httpStatus: error.httpStatus, rateLimit: error.rateLimit } : {},
+    );
+    throw error;
+  }
+};

@@ -1,0 +1,35 @@
+export {
+  type AccessTokenSecretDeps,
+  readAccessTokenSecret,
+  writeAccessTokenSecret,
+} from './access-token-secret';
+export {
+  type ConnectionStore,
+  type ConnectionStoreDeps,
+  createConnectionStore,
+} from './connection-store';
+export { type TokenRefreshDeferReason, TokenRefreshError } from './errors';
+export { pollDelaysMs } from './poll-delays';
+export {
+  createRefreshBudget,
+  DEFAULT_MAX_REFRESHES_PER_WINDOW,
+  REFRESH_WINDOW_MS,
+  type RefreshBudget,
+  type RefreshBudgetDeps,
+  type RefreshReservation,
+} from './refresh-budget';
+export { createRefreshLease, type RefreshLease, type RefreshLeaseDeps } from './refresh-lease';
+export {
+  createRefreshStopStore,
+  credentialFingerprint,
+  type RefreshStop,
+  type RefreshStopStore,
+  type RefreshStopStoreDeps,
+} from './refresh-stop';
+export {
+  createTokenStore,
+  DEFAULT_LEASE_MS,
+  DEFAULT_MAX_WAIT_MS,
+  type TokenStore,
+  type TokenStoreDeps,
+} from './token-store';

@@ -1,0 +1,149 @@
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tableKeys, toKeyAttributes } from '../../lib/aws';
+import type { ConnectionSecret } from '../../lib/config';
+import { startZohoSimulator, type ZohoSimulator } from '../../lib/local/zoho-simulator';
+import { lambdaContext, webhookEvent } from '../helpers/events';
+import { createTestEnvironment, type TestEnvironment } from '../helpers/local-environment';
+import { drainQueue, queueDepth } from '../helpers/queues';
+
+const ORG_ID = '60012345678';
+const ACCOUNT_ID = '4876876000000345001';
+const WEBHOOK_SECRET = 'webhook-secret-for-acme-0001';
+
+type WebhookHandler = typeof import('../../functions/crm-webhook')['handler'];
+type WorkerHandler = typeof import('../../functions/sync-worker')['handler'];
+
+describe('walking skeleton: webhook -> SQS -> worker -> Zoho Books', () => {
+  let env: TestEnvironment;
+  let simulator: ZohoSimulator;
+  let webhook: WebhookHandler;
+  let worker: WorkerHandler;
+
+  const drain = () =>
+    drainQueue({
+      sqs: env.clients.sqs,
+      queueUrl: env.resources.syncQueueUrl,
+      queueArn: env.resources.syncQueueArn,
+      handler: (event, context) => worker(event, context),
+    });
+
+  beforeAll(async () => {
+    env = await createTestEnvironment();
+    simulator = await startZohoSimulator();
+    const secret: ConnectionSecret = {
+      dataCenter: 'com',
+      accountsUrl: simulator.baseUrl,
+      clientId: '1000.SKELETONCLIENT',
+      clientSecret: 'skeleton-client-secret-value',
+      refreshToken: `1000.${'1'.repeat(32)}.${'2'.repeat(32)}`,
+      booksOrganizationId: ORG_ID,
+      plan: 'professional',
+      webhookSecret: WEBHOOK_SECRET,
+    };
+    simulator.addClient({
+      clientId: secret.clientId,
+      clientSecret: secret.clientSecret,
+      refreshToken: secret.refreshToken,
+    });
+    simulator.addOrganization({ organizationId: ORG_ID });
+    simulator.putCrmRecord('Accounts', {
+      id: ACCOUNT_ID,
+      Account_Name: 'Zylker Traders',
+      Billing_City: 'Austin',
+    });
+    await env.putConnection('acme', secret);
+    // Handlers read their configuration at import, as in Lambda: import after the env is set.
+    webhook = (await import('../../functions/crm-webhook')).handler;
+    worker = (await import('../../functions/sync-worker')).handler;
+  });
+
+  afterAll(async () => {
+    await simulator?.stop();
+  });
+
+  const send = (
+    body: string,
+    options: { token?: string; connectionId?: string } = { token: WEBHOOK_SECRET },
+  ) =>
+    webhook(
+      webhookEvent({ connectionId: options.connectionId ?? 'acme', body, token: options.token }),
+      lambdaContext('crm-webhook'),
+    );
+
+  it('creates one Books contact for a CRM account and records the mapping', async () => {
+    const response = await send(`module=Accounts&id=${ACCOUNT_ID}`);
+    expect(response.statusCode).toBe(202);
+    expect(JSON.parse(response.body ?? '')).toMatchObject({ accepted: 1 });
+
+    expect(await drain()).toBe(1);
+
+    const contacts = simulator.books.contacts(ORG_ID);
+    expect(contacts).toHaveLength(1);
+    expect(contacts[0]).toMatchObject({ contact_name: 'Zylker Traders', cf_crm_id: ACCOUNT_ID });
+    const mapping = await env.clients.dynamodb.send(
+      new GetItemCommand({
+        TableName: env.resources.tableName,
+        Key: toKeyAttributes(tableKeys.recordMapping('acme', 'Accounts', ACCOUNT_ID)),
+      }),
+    );
+    expect(mapping.Item?.booksId?.S).toBe(contacts[0]?.contact_id);
+    expect(await queueDepth(env.clients.sqs, env.resources.syncQueueUrl)).toBe(0);
+  });
+
+  it('updates the same contact when the webhook comes again', async () => {
+    simulator.putCrmRecord('Accounts', {
+      id: ACCOUNT_ID,
+      Account_Name: 'Zylker Traders Ltd',
+      Billing_City: 'Austin',
+    });
+    const response = await webhook(
+      webhookEvent({
+        connectionId: 'acme',
+        body: JSON.stringify({ module: 'Accounts', id: ACCOUNT_ID }),
+        contentType: 'application/json',
+        query: { token: WEBHOOK_SECRET },
+      }),
+      lambdaContext('crm-webhook'),
+    );
+    expect(response.statusCode).toBe(202);
+    await drain();
+
+    const contacts = simulator.books.contacts(ORG_ID);
+    expect(contacts).toHaveLength(1);
+    expect(contacts[0]?.contact_name).toBe('Zylker Traders Ltd');
+  });
+
+  it('answers a wrong token and an unknown connection with the same 401 and queues nothing', async () => {
+    const body = `module=Accounts&id=${ACCOUNT_ID}`;
+    const wrongToken = await send(body, { token: 'not-the-secret-at-all' });
+    const unknownConnection = await send(body, { token: WEBHOOK_SECRET, connectionId: 'nobody' });
+    const missingToken = await send(body, {});
+    for (const response of [wrongToken, unknownConnection, missingToken]) {
+      expect(response.statusCode).toBe(401);
+      expect(response.headers?.['Content-Type']).toBe('application/json');
+    }
+    expect(unknownConnection.body).toBe(wrongToken.body);
+    expect(JSON.parse(wrongToken.body ?? '')).toStrictEqual({
+      error: { code: 'unauthorized', message: 'Missing or invalid webhook token.' },
+    });
+    expect(await queueDepth(env.clients.sqs, env.resources.syncQueueUrl)).toBe(0);
+  });
+
+  it('answers a malformed body with a 400 JSON error and queues nothing', async () => {
+    const response = await webhook(
+      webhookEvent({
+        connectionId: 'acme',
+        body: '{"module":',
+        contentType: 'application/json',
+        token: WEBHOOK_SECRET,
+      }),
+      lambdaContext('crm-webhook'),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body ?? '')).toMatchObject({ error: { code: 'malformed_body' } });
+    const missingId = await send('module=Accounts');
+    expect(missingId.statusCode).toBe(400);
+    expect(await queueDepth(env.clients.sqs, env.resources.syncQueueUrl)).toBe(0);
+  });
+});
