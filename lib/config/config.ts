@@ -15,6 +15,8 @@ export const ENV = {
   tokenRefreshAheadSeconds: 'ZOHO_SYNC_TOKEN_REFRESH_AHEAD_SECONDS',
   cacheTtlSeconds: 'ZOHO_SYNC_CACHE_TTL_SECONDS',
   maxBackoffAttempts: 'ZOHO_SYNC_MAX_BACKOFF_ATTEMPTS',
+  backoffBaseSeconds: 'ZOHO_SYNC_BACKOFF_BASE_SECONDS',
+  backoffMaxSeconds: 'ZOHO_SYNC_BACKOFF_MAX_SECONDS',
   alertDedupeWindowSeconds: 'ZOHO_SYNC_ALERT_DEDUPE_WINDOW_SECONDS',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
 } as const;
@@ -29,6 +31,9 @@ const configSchema = z.object({
   [ENV.tokenRefreshAheadSeconds]: z.coerce.number().int().min(60).max(1800).default(600),
   [ENV.cacheTtlSeconds]: z.coerce.number().int().min(0).default(60),
   [ENV.maxBackoffAttempts]: z.coerce.number().int().min(1).max(20).default(5),
+  // The guide's advice for HTTP 500 / code 5 / 1000 is "retry after about 5 minutes".
+  [ENV.backoffBaseSeconds]: z.coerce.number().int().min(0).max(900).default(30),
+  [ENV.backoffMaxSeconds]: z.coerce.number().int().min(0).max(900).default(300),
   [ENV.alertDedupeWindowSeconds]: z.coerce.number().int().min(60).default(3600),
 });
 
@@ -43,6 +48,8 @@ export interface Config {
   readonly tokenRefreshAheadSeconds: number;
   readonly cacheTtlSeconds: number;
   readonly maxBackoffAttempts: number;
+  readonly backoffBaseSeconds: number;
+  readonly backoffMaxSeconds: number;
   readonly alertDedupeWindowSeconds: number;
 }
 
@@ -69,6 +76,8 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     tokenRefreshAheadSeconds: values[ENV.tokenRefreshAheadSeconds],
     cacheTtlSeconds: values[ENV.cacheTtlSeconds],
     maxBackoffAttempts: values[ENV.maxBackoffAttempts],
+    backoffBaseSeconds: values[ENV.backoffBaseSeconds],
+    backoffMaxSeconds: values[ENV.backoffMaxSeconds],
     alertDedupeWindowSeconds: values[ENV.alertDedupeWindowSeconds],
   });
 };

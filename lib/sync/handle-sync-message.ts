@@ -21,6 +21,9 @@ export interface HandleSyncMessageDeps extends SyncRecordDeps {
   readonly alerts: AlertPublisher;
   /** `backoff` failures are retried this many times in all before dead-lettering. */
   readonly maxBackoffAttempts: number;
+  /** First backoff delay; each attempt doubles it up to `backoffMaxSeconds`. */
+  readonly backoffBaseSeconds: number;
+  readonly backoffMaxSeconds: number;
 }
 
 export type SyncOutcome =
@@ -29,9 +32,9 @@ export type SyncOutcome =
   | { readonly status: 'retrying'; readonly attempt: number; readonly delaySeconds: number }
   | { readonly status: 'dead-lettered'; readonly entryId: string };
 
-/** Backoff delays grow toward the guide's "retry after about 5 minutes". */
-export const backoffDelaySeconds = (attempt: number): number =>
-  Math.min(300, 30 * 2 ** Math.max(0, attempt - 1));
+/** Backoff delays double from `baseSeconds` toward the guide's "retry after about 5 minutes". */
+export const backoffDelaySeconds = (attempt: number, baseSeconds = 30, maxSeconds = 300): number =>
+  Math.min(maxSeconds, baseSeconds * 2 ** Math.max(0, attempt - 1));
 
 const DEFAULT_DEFER_SECONDS = 60;
 
@@ -115,7 +118,11 @@ const actOnFailure = async (
     case 'backoff': {
       const attempt = message.attempt + 1;
       if (attempt < deps.maxBackoffAttempts) {
-        const delaySeconds = backoffDelaySeconds(attempt);
+        const delaySeconds = backoffDelaySeconds(
+          attempt,
+          deps.backoffBaseSeconds,
+          deps.backoffMaxSeconds,
+        );
         await deps.requeue(
           { ...message, attempt, lastError: toLastError(deps, failure) },
           delaySeconds,

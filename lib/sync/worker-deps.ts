@@ -63,6 +63,8 @@ export const createSyncWorkerDeps = (runtime: RuntimeDeps): HandleSyncMessageDep
     alerts: createAlertPublisher({ sns: clients.sns, topicArn: config.alertTopicArn, logger }),
     secretPrefix: config.secretPrefix,
     maxBackoffAttempts: config.maxBackoffAttempts,
+    backoffBaseSeconds: config.backoffBaseSeconds,
+    backoffMaxSeconds: config.backoffMaxSeconds,
     now,
     logger,
     requeue: (message, delaySeconds) =>

@@ -1,75 +1,33 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tableKeys, toKeyAttributes } from '../../lib/aws';
-import type { ConnectionSecret } from '../../lib/config';
-import { startZohoSimulator, type ZohoSimulator } from '../../lib/local/zoho-simulator';
 import { lambdaContext, webhookEvent } from '../helpers/events';
-import { createTestEnvironment, type TestEnvironment } from '../helpers/local-environment';
-import { drainQueue, queueDepth } from '../helpers/queues';
+import { ORG_ID, type Pipeline, startPipeline, WEBHOOK_SECRET } from '../helpers/pipeline';
+import { queueDepth } from '../helpers/queues';
 
-const ORG_ID = '60012345678';
 const ACCOUNT_ID = '4876876000000345001';
-const WEBHOOK_SECRET = 'webhook-secret-for-acme-0001';
-
-type WebhookHandler = typeof import('../../functions/crm-webhook')['handler'];
-type WorkerHandler = typeof import('../../functions/sync-worker')['handler'];
 
 describe('walking skeleton: webhook -> SQS -> worker -> Zoho Books', () => {
-  let env: TestEnvironment;
-  let simulator: ZohoSimulator;
-  let webhook: WebhookHandler;
-  let worker: WorkerHandler;
-
-  const drain = () =>
-    drainQueue({
-      sqs: env.clients.sqs,
-      queueUrl: env.resources.syncQueueUrl,
-      queueArn: env.resources.syncQueueArn,
-      handler: (event, context) => worker(event, context),
-    });
+  let pipeline: Pipeline;
+  let env: Pipeline['env'];
+  let simulator: Pipeline['simulator'];
+  let webhook: Pipeline['webhook'];
+  let send: Pipeline['send'];
+  let drain: Pipeline['drain'];
 
   beforeAll(async () => {
-    env = await createTestEnvironment();
-    simulator = await startZohoSimulator();
-    const secret: ConnectionSecret = {
-      dataCenter: 'com',
-      accountsUrl: simulator.baseUrl,
-      clientId: '1000.SKELETONCLIENT',
-      clientSecret: 'skeleton-client-secret-value',
-      refreshToken: `1000.${'1'.repeat(32)}.${'2'.repeat(32)}`,
-      booksOrganizationId: ORG_ID,
-      plan: 'professional',
-      webhookSecret: WEBHOOK_SECRET,
-    };
-    simulator.addClient({
-      clientId: secret.clientId,
-      clientSecret: secret.clientSecret,
-      refreshToken: secret.refreshToken,
-    });
-    simulator.addOrganization({ organizationId: ORG_ID });
+    pipeline = await startPipeline();
+    ({ env, simulator, webhook, send, drain } = pipeline);
     simulator.putCrmRecord('Accounts', {
       id: ACCOUNT_ID,
       Account_Name: 'Zylker Traders',
       Billing_City: 'Austin',
     });
-    await env.putConnection('acme', secret);
-    // Handlers read their configuration at import, as in Lambda: import after the env is set.
-    webhook = (await import('../../functions/crm-webhook')).handler;
-    worker = (await import('../../functions/sync-worker')).handler;
   });
 
   afterAll(async () => {
-    await simulator?.stop();
+    await pipeline?.stop();
   });
-
-  const send = (
-    body: string,
-    options: { token?: string; connectionId?: string } = { token: WEBHOOK_SECRET },
-  ) =>
-    webhook(
-      webhookEvent({ connectionId: options.connectionId ?? 'acme', body, token: options.token }),
-      lambdaContext('crm-webhook'),
-    );
 
   it('creates one Books contact for a CRM account and records the mapping', async () => {
     const response = await send(`module=Accounts&id=${ACCOUNT_ID}`);

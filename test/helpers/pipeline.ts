@@ -1,0 +1,84 @@
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { ConnectionSecret } from '../../lib/config';
+import { startZohoSimulator, type ZohoSimulator } from '../../lib/local/zoho-simulator';
+import { lambdaContext, webhookEvent } from './events';
+import { createTestEnvironment, type TestEnvironment } from './local-environment';
+import { drainQueue } from './queues';
+
+export const ORG_ID = '60012345678';
+export const CONNECTION_ID = 'acme';
+export const WEBHOOK_SECRET = 'webhook-secret-for-acme-0001';
+
+type WebhookHandler = typeof import('../../functions/crm-webhook')['handler'];
+type WorkerHandler = typeof import('../../functions/sync-worker')['handler'];
+
+export interface Pipeline {
+  readonly env: TestEnvironment;
+  readonly simulator: ZohoSimulator;
+  readonly secret: ConnectionSecret;
+  readonly webhook: WebhookHandler;
+  readonly worker: WorkerHandler;
+  /** POSTs a form-urlencoded workflow webhook through the real webhook handler. */
+  send(
+    body: string,
+    options?: { token?: string; connectionId?: string },
+  ): Promise<APIGatewayProxyStructuredResultV2>;
+  /** Delivers every visible sync-queue message to the real worker until the queue is empty. */
+  drain(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The whole pipeline for one test file: isolated AWS resources on the shared stand-ins, a
+ * Zoho simulator with one client and organization, the connection secret, and the real
+ * handlers imported after the environment is set (they read it at import, as in Lambda).
+ */
+export const startPipeline = async (
+  options: { extraEnv?: Record<string, string>; maxReceiveCount?: number } = {},
+): Promise<Pipeline> => {
+  const env = await createTestEnvironment(options);
+  const simulator = await startZohoSimulator();
+  const secret: ConnectionSecret = {
+    dataCenter: 'com',
+    accountsUrl: simulator.baseUrl,
+    clientId: '1000.PIPELINECLIENT',
+    clientSecret: 'pipeline-client-secret-value',
+    refreshToken: `1000.${'1'.repeat(32)}.${'2'.repeat(32)}`,
+    booksOrganizationId: ORG_ID,
+    plan: 'professional',
+    webhookSecret: WEBHOOK_SECRET,
+  };
+  simulator.addClient({
+    clientId: secret.clientId,
+    clientSecret: secret.clientSecret,
+    refreshToken: secret.refreshToken,
+  });
+  simulator.addOrganization({ organizationId: ORG_ID });
+  await env.putConnection(CONNECTION_ID, secret);
+  const webhook = (await import('../../functions/crm-webhook')).handler;
+  const worker = (await import('../../functions/sync-worker')).handler;
+  return {
+    env,
+    simulator,
+    secret,
+    webhook,
+    worker,
+    send: (body, sendOptions = { token: WEBHOOK_SECRET }) =>
+      webhook(
+        webhookEvent({
+          connectionId: sendOptions.connectionId ?? CONNECTION_ID,
+          body,
+          token: sendOptions.token,
+        }),
+        lambdaContext('crm-webhook'),
+      ),
+    drain: () =>
+      drainQueue({
+        sqs: env.clients.sqs,
+        queueUrl: env.resources.syncQueueUrl,
+        queueArn: env.resources.syncQueueArn,
+        handler: (event, context) => worker(event, context),
+      }),
+    stop: () => simulator.stop(),
+  };
+};
