@@ -152,6 +152,13 @@ const main = async (): Promise<void> => {
           handler: webhook.handler,
           functionName: 'crm-webhook',
         },
+        // Notification API callbacks (token in the body) reach the same function, as in the stack.
+        {
+          method: 'POST',
+          path: '/notifications/{connectionId}',
+          handler: webhook.handler,
+          functionName: 'crm-webhook',
+        },
       ],
     });
     stops.push(() => api.stop());
@@ -178,6 +185,7 @@ const main = async (): Promise<void> => {
       `${JSON.stringify(
         {
           webhookUrl,
+          notificationUrl: `${api.url}/notifications/${connectionId}`,
           connectionId,
           webhookSecret: secret.webhookSecret,
           webhookTokenHeader: 'X-Zoho-Sync-Token',
