@@ -1,6 +1,12 @@
 import type { Connection } from '../config';
 import type { Logger } from '../observability';
-import type { BooksClient, BooksRecord, CrmClient } from '../zoho';
+import {
+  type BooksClient,
+  type BooksRecord,
+  type BooksRecordResult,
+  type CrmClient,
+  isZohoApiError,
+} from '../zoho';
 import type { BooksEntity, SyncedCrmModule } from './crm-modules';
 import { CRM_TO_BOOKS } from './crm-modules';
 import { SyncDataError } from './errors';
@@ -118,6 +124,11 @@ const readCrmRecord = async (
   return result.record;
 };
 
+/**
+ * Writes one Books record. With a stored mapping it updates that record by id (the plainest
+ * Books call); without one, or when Books says the mapped record is gone (1002), it upserts
+ * on the unique cf_crm_id field, which finds the record a crashed attempt may have created.
+ */
 const upsert = async (
   deps: SyncRecordDeps,
   connection: Connection,
@@ -126,7 +137,22 @@ const upsert = async (
   body: object,
 ): Promise<SyncResult> => {
   const booksEntity = CRM_TO_BOOKS[crmModule];
-  const result = await callZoho(deps, connection, 'books', (target) =>
+  const mapping = await deps.mappings.get(connection.connectionId, crmModule, crmRecordId);
+  let result: BooksRecordResult | undefined;
+  if (mapping !== undefined && mapping.booksEntity === booksEntity) {
+    try {
+      result = await callZoho(deps, connection, 'books', (target) =>
+        deps.books.update(target, booksEntity, mapping.booksId, body),
+      );
+    } catch (error) {
+      if (!isZohoApiError(error) || error.entry.id !== 'books-1002') throw error;
+      deps.logger.warn('mapped Books record is gone; upserting by CRM id', {
+        books_entity: booksEntity,
+        books_id: mapping.booksId,
+      });
+    }
+  }
+  result ??= await callZoho(deps, connection, 'books', (target) =>
     deps.books.upsertByUniqueField(
       target,
       booksEntity,
@@ -135,11 +161,13 @@ const upsert = async (
     ),
   );
   const booksId = booksIdOf(booksEntity, result.record);
-  await deps.mappings.put(connection.connectionId, crmModule, crmRecordId, {
-    booksEntity,
-    booksId,
-    syncedAtMs: deps.now(),
-  });
+  if (mapping?.booksId !== booksId) {
+    await deps.mappings.put(connection.connectionId, crmModule, crmRecordId, {
+      booksEntity,
+      booksId,
+      syncedAtMs: deps.now(),
+    });
+  }
   deps.logger.info('record synced', {
     connection_id: connection.connectionId,
     crm_module: crmModule,

@@ -1,4 +1,4 @@
-import { DeleteItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tableKeys, toKeyAttributes } from '../../lib/aws';
 import { CONNECTION_ID, ORG_ID, type Pipeline, startPipeline } from '../helpers/pipeline';
@@ -103,5 +103,34 @@ describe('crash safety', () => {
       }),
     ]);
     expect(await queueDepth(pipeline.env.clients.sqs, pipeline.env.resources.syncQueueUrl)).toBe(0);
+  });
+
+  it('re-links the CRM record when its mapped Books record was deleted in Books', async () => {
+    // Prepare: a mapping that points at a Books contact that no longer exists.
+    pipeline.simulator.putCrmRecord('Accounts', {
+      id: '1004',
+      Account_Name: 'Deleted In Books Ltd',
+    });
+    await pipeline.env.clients.dynamodb.send(
+      new PutItemCommand({
+        TableName: pipeline.env.resources.tableName,
+        Item: {
+          ...mappingKey('1004'),
+          booksEntity: { S: 'contacts' },
+          booksId: { S: '1795622930899999999' },
+          syncedAtMs: { N: '1' },
+        },
+      }),
+    );
+
+    await pipeline.send('module=Accounts&id=1004');
+    await pipeline.drain();
+
+    const [relinked] = contactsFor('1004');
+    expect(relinked?.contact_name).toBe('Deleted In Books Ltd');
+    const mapping = await pipeline.env.clients.dynamodb.send(
+      new GetItemCommand({ TableName: pipeline.env.resources.tableName, Key: mappingKey('1004') }),
+    );
+    expect(mapping.Item?.booksId?.S).toBe(relinked?.contact_id);
   });
 });
