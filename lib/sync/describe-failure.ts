@@ -77,17 +77,27 @@ export const describeFailure = (error: unknown): FailureDescription => {
       unknown: false,
     };
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = redact(error instanceof Error ? error.message : String(error));
+  if (isZohoSyncError(error)) {
+    // zoho-sync's own deliberate outcomes (a refresh put off, a budget spent): known, not crashes.
+    return {
+      entryId: `sync-${error.name}`,
+      action: error.disposition,
+      title: error.name.replace(/Error$/, '').replace(/([a-z])([A-Z])/g, '$1 $2'),
+      meaning: message,
+      fix: 'Nothing to do unless it persists; zoho-sync retries on its own.',
+      scope: 'record',
+      unknown: false,
+      ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs }),
+    };
+  }
   return {
-    entryId: isZohoSyncError(error) ? `sync-${error.name}` : 'sync-unexpected-error',
-    action: isZohoSyncError(error) ? error.disposition : 'backoff',
+    entryId: 'sync-unexpected-error',
+    action: 'backoff',
     title: 'Unexpected error',
-    meaning: redact(message),
+    meaning: message,
     fix: 'Search the logs for the correlation id; if it persists, open an issue with the log lines.',
     scope: 'record',
     unknown: true,
-    ...(isZohoSyncError(error) && error.retryAfterMs !== undefined
-      ? { retryAfterMs: error.retryAfterMs }
-      : {}),
   };
 };
