@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from './errors';
 
 /**
@@ -18,6 +18,8 @@ export const ENV = {
   backoffBaseSeconds: 'ZOHO_SYNC_BACKOFF_BASE_SECONDS',
   backoffMaxSeconds: 'ZOHO_SYNC_BACKOFF_MAX_SECONDS',
   alertDedupeWindowSeconds: 'ZOHO_SYNC_ALERT_DEDUPE_WINDOW_SECONDS',
+  alertStormThreshold: 'ZOHO_SYNC_ALERT_STORM_THRESHOLD',
+  breakerCooldownSeconds: 'ZOHO_SYNC_BREAKER_COOLDOWN_SECONDS',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
 } as const;
 
@@ -35,6 +37,10 @@ const configSchema = z.object({
   [ENV.backoffBaseSeconds]: z.coerce.number().int().min(0).max(900).default(30),
   [ENV.backoffMaxSeconds]: z.coerce.number().int().min(0).max(900).default(300),
   [ENV.alertDedupeWindowSeconds]: z.coerce.number().int().min(60).default(3600),
+  // After this many distinct records fail with one code in a window, one summary alert.
+  [ENV.alertStormThreshold]: z.coerce.number().int().min(1).default(5),
+  // An open circuit breaker lets one probe message through after this long.
+  [ENV.breakerCooldownSeconds]: z.coerce.number().int().min(1).default(900),
 });
 
 /** Runtime configuration of every zoho-sync function, read once per container. */
@@ -51,6 +57,8 @@ export interface Config {
   readonly backoffBaseSeconds: number;
   readonly backoffMaxSeconds: number;
   readonly alertDedupeWindowSeconds: number;
+  readonly alertStormThreshold: number;
+  readonly breakerCooldownSeconds: number;
 }
 
 /**
@@ -79,5 +87,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     backoffBaseSeconds: values[ENV.backoffBaseSeconds],
     backoffMaxSeconds: values[ENV.backoffMaxSeconds],
     alertDedupeWindowSeconds: values[ENV.alertDedupeWindowSeconds],
+    alertStormThreshold: values[ENV.alertStormThreshold],
+    breakerCooldownSeconds: values[ENV.breakerCooldownSeconds],
   });
 };

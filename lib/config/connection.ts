@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** A connection id names one Zoho CRM org paired with one Zoho Books organization. */
 export const CONNECTION_ID_PATTERN = /^[a-z0-9-]{1,40}$/;

@@ -12,7 +12,7 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { z } from 'zod';
+import * as z from 'zod';
 
 export interface SecretsManagerStandInOptions {
   /** @default 0 (an ephemeral port) */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { connectionIdSchema } from '../config';
 import { SYNCED_CRM_MODULES } from './crm-modules';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type SyncedCrmModule, toSyncedCrmModule } from '../sync/crm-modules';
 import { WebhookRejectedError } from './errors';
 

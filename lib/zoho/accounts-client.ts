@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { registerSecretValues } from '../observability';
 import { unreadableResponseError } from './errors';
 import { type ZohoHttpDeps, zohoRequest } from './zoho-http';

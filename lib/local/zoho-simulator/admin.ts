@@ -11,7 +11,7 @@
  *   POST   /expire-tokens      every issued access token expires now
  *   POST   /reset-stats
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { expireAccessTokens } from './accounts';
 import { renderRecord } from './books-records';
 import { deleteCrmRecord, putCrmRecord } from './crm';

@@ -2,7 +2,7 @@
  * Fault injection: make chosen calls fail the way real networks and real Zoho sometimes do
  * (a 500, an odd error body, a dropped connection, a slow answer).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FaultSpec } from './types';
 
 interface ActiveFault {

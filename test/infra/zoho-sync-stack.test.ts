@@ -1,0 +1,435 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_ARCHITECTURE, FUNCTION_RUNTIME } from '../../infra/function-defaults';
+import type { ZohoSyncStack } from '../../infra/zoho-sync-stack';
+import { TABLE_KEY } from '../../lib/aws/table-keys';
+import { ENV } from '../../lib/config';
+import { METRIC_NAMESPACE, METRICS } from '../../lib/observability/metric-names';
+import { logicalId, type Synthesized, synthZohoSync } from './synth-zoho-sync';
+
+type Resource = { Properties: Record<string, unknown> } & Record<string, unknown>;
+
+// Context as `cdk deploy -c key=value` passes it: strings, and no value equal to its default,
+// so each assertion below proves the value travelled from context into the template.
+const CONTEXT = {
+  alertEmail: 'ops@example.com, oncall@example.com',
+  maxReceiveCount: '7',
+  batchSize: '5',
+  orgConcurrency: '3',
+  workerTimeoutSeconds: '45',
+  throttleRateLimit: '20',
+  throttleBurstLimit: '40',
+  logRetentionDays: '90',
+  logLevel: 'DEBUG',
+};
+
+describe('ZohoSyncStack', () => {
+  let synthesized: Synthesized;
+  let stack: ZohoSyncStack;
+  const id = (construct: Parameters<typeof logicalId>[1]) => logicalId(stack, construct);
+  const resource = (logical: string): Resource =>
+    synthesized.template.toJSON().Resources[logical] as Resource;
+  const resourcesOfType = (type: string): Record<string, Resource> =>
+    synthesized.template.findResources(type) as Record<string, Resource>;
+
+  beforeAll(() => {
+    // One synth for the whole file, with real esbuild bundling of every function.
+    synthesized = synthZohoSync({ context: CONTEXT, bundle: true });
+    stack = synthesized.stack;
+  });
+
+  describe('sync queue', () => {
+    it('redrives to the dead-letter queue after maxReceiveCount receives', () => {
+      synthesized.template.hasResourceProperties('AWS::SQS::Queue', {
+        RedrivePolicy: {
+          deadLetterTargetArn: { 'Fn::GetAtt': [id(stack.syncQueue.deadLetterQueue), 'Arn'] },
+          maxReceiveCount: 7,
+        },
+      });
+    });
+
+    it('keeps dead letters for 14 days, longer than the 4 days of the sync queue', () => {
+      expect(resource(id(stack.syncQueue.deadLetterQueue)).Properties).toMatchObject({
+        MessageRetentionPeriod: 14 * 24 * 3600,
+      });
+      expect(resource(id(stack.syncQueue.queue)).Properties).toMatchObject({
+        MessageRetentionPeriod: 4 * 24 * 3600,
+      });
+    });
+
+    it('sets the visibility timeout to at least six times the worker timeout', () => {
+      const workerTimeout = resource(id(stack.worker.handler.function)).Properties.Timeout;
+      const visibility = resource(id(stack.syncQueue.queue)).Properties.VisibilityTimeout;
+      expect(workerTimeout).toBe(45);
+      expect(visibility).toBeGreaterThanOrEqual(6 * 45);
+    });
+
+    it('encrypts both queues at rest and refuses requests without TLS', () => {
+      for (const queue of [stack.syncQueue.queue, stack.syncQueue.deadLetterQueue]) {
+        expect(resource(id(queue)).Properties).toMatchObject({ SqsManagedSseEnabled: true });
+        synthesized.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [{ Ref: id(queue) }],
+          PolicyDocument: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Effect: 'Deny',
+                Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+              }),
+            ]),
+          },
+        });
+      }
+    });
+  });
+
+  describe('worker event source', () => {
+    it('reports partial batch failures and caps concurrency at the organization limit', () => {
+      synthesized.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+      synthesized.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [id(stack.syncQueue.queue), 'Arn'] },
+        FunctionName: { Ref: id(stack.worker.handler.function) },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        BatchSize: 5,
+        ScalingConfig: { MaximumConcurrency: 3 },
+      });
+    });
+  });
+
+  describe('state table', () => {
+    it('uses the pk/sk key scheme with TTL on ttl, on demand, with PITR and deletion protection', () => {
+      expect(resource(id(stack.state.table)).Properties).toStrictEqual({
+        AttributeDefinitions: [
+          { AttributeName: TABLE_KEY.partition, AttributeType: 'S' },
+          { AttributeName: TABLE_KEY.sort, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
+        DeletionProtectionEnabled: true,
+      });
+    });
+
+    it('is retained when the stack is deleted or the table replaced', () => {
+      expect(resource(id(stack.state.table))).toMatchObject({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    });
+  });
+
+  describe('alert topic', () => {
+    it('is encrypted with its own rotating key that CloudWatch alarms may use', () => {
+      expect(resource(id(stack.alerts.topic)).Properties).toMatchObject({
+        KmsMasterKeyId: { 'Fn::GetAtt': [id(stack.alerts.key), 'Arn'] },
+      });
+      expect(resource(id(stack.alerts.key)).Properties).toMatchObject({
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: expect.arrayContaining([
+            expect.objectContaining({
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+              Effect: 'Allow',
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('refuses publishes without TLS and lets this account alarms publish', () => {
+      synthesized.template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        Topics: [{ Ref: id(stack.alerts.topic) }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sns:Publish',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+            Match.objectLike({
+              Effect: 'Allow',
+              Action: 'sns:Publish',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Condition: Match.objectLike({
+                StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+              }),
+            }),
+          ]),
+        },
+      });
+    });
+
+    it('subscribes every address of the alertEmail context', () => {
+      const subscriptions = Object.values(resourcesOfType('AWS::SNS::Subscription'));
+      expect(subscriptions.map((subscription) => subscription.Properties)).toStrictEqual([
+        {
+          Protocol: 'email',
+          Endpoint: 'ops@example.com',
+          TopicArn: { Ref: id(stack.alerts.topic) },
+        },
+        {
+          Protocol: 'email',
+          Endpoint: 'oncall@example.com',
+          TopicArn: { Ref: id(stack.alerts.topic) },
+        },
+      ]);
+    });
+  });
+
+  describe('HTTP API', () => {
+    it('routes POST /webhooks/{connectionId} and POST /notifications/{connectionId} to the webhook function', () => {
+      const routes = Object.values(resourcesOfType('AWS::ApiGatewayV2::Route'));
+      expect(routes.map((route) => route.Properties.RouteKey).sort()).toStrictEqual([
+        'POST /notifications/{connectionId}',
+        'POST /webhooks/{connectionId}',
+      ]);
+      const integrations = Object.values(resourcesOfType('AWS::ApiGatewayV2::Integration'));
+      expect(integrations).toHaveLength(1);
+      expect(integrations[0]?.Properties).toMatchObject({
+        IntegrationType: 'AWS_PROXY',
+        PayloadFormatVersion: '2.0',
+        IntegrationUri: { 'Fn::GetAtt': [id(stack.ingest.handler.function), 'Arn'] },
+      });
+    });
+
+    it('throttles the default stage and writes access logs to their own log group', () => {
+      synthesized.template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+        StageName: '$default',
+        AutoDeploy: true,
+        DefaultRouteSettings: { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 },
+        AccessLogSettings: {
+          DestinationArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^IngestAccessLogs'), 'Arn'] },
+          Format: Match.stringLikeRegexp('\\$context\\.requestId'),
+        },
+      });
+    });
+
+    it('keeps the query string (it can carry the webhook token) out of the access log', () => {
+      const stages = Object.values(resourcesOfType('AWS::ApiGatewayV2::Stage'));
+      expect(stages).toHaveLength(1);
+      const format = (stages[0]?.Properties.AccessLogSettings as { Format?: string } | undefined)
+        ?.Format;
+      expect(format).toContain('$context.path');
+      expect(format).not.toMatch(/querystring|\$input|\$request\.header/i);
+    });
+  });
+
+  describe('alarms', () => {
+    const topicRef = () => [{ Ref: id(stack.alerts.topic) }];
+    const alarmNamed = (name: string): Resource => {
+      const alarm = stack.monitoring.alarms.find((candidate) => candidate.node.id === name);
+      if (alarm === undefined) throw new Error(`no alarm ${name}`);
+      return resource(id(alarm));
+    };
+
+    it('notifies the alert topic on alarm and on recovery, for every alarm', () => {
+      const alarms = Object.values(resourcesOfType('AWS::CloudWatch::Alarm'));
+      expect(alarms.length).toBe(stack.monitoring.alarms.length);
+      for (const alarm of alarms) {
+        expect(alarm.Properties.AlarmActions).toStrictEqual(topicRef());
+        expect(alarm.Properties.OKActions).toStrictEqual(topicRef());
+      }
+    });
+
+    it('alarms as soon as the dead-letter queue holds a message', () => {
+      expect(alarmNamed('DeadLetterQueueNotEmpty').Properties).toMatchObject({
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [
+          {
+            Name: 'QueueName',
+            Value: { 'Fn::GetAtt': [id(stack.syncQueue.deadLetterQueue), 'QueueName'] },
+          },
+        ],
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        TreatMissingData: 'ignore',
+      });
+    });
+
+    it('alarms on worker errors and on errors of every other function', () => {
+      const functionsWithErrorAlarms = Object.values(resourcesOfType('AWS::CloudWatch::Alarm'))
+        .filter((alarm) => alarm.Properties.MetricName === 'Errors')
+        .map((alarm) => (alarm.Properties.Dimensions as [{ Value: { Ref: string } }])[0].Value.Ref)
+        .sort();
+      const allFunctions = Object.keys(resourcesOfType('AWS::Lambda::Function')).sort();
+      expect(functionsWithErrorAlarms).toStrictEqual(allFunctions);
+      expect(alarmNamed('WorkerErrors').Properties).toMatchObject({
+        Dimensions: [{ Name: 'FunctionName', Value: { Ref: id(stack.worker.handler.function) } }],
+        Threshold: 1,
+      });
+    });
+
+    it.each([
+      ['ZohoTooManyRequests', `SELECT SUM(${METRICS.zohoTooManyRequests})`, 5],
+      ['DailyQuotaHigh', `SELECT MAX(${METRICS.dailyQuotaUsedPercent})`, 80],
+      ['CircuitBreakerOpen', `SELECT MAX(${METRICS.circuitBreakerOpen})`, 1],
+      ['ChannelRenewalFailed', `SELECT SUM(${METRICS.channelRenewalFailed})`, 1],
+      ['AlertPublishFailed', `SELECT SUM(${METRICS.alertPublishFailed})`, 1],
+    ])('alarms %s on the custom metric across all its dimensions', (name, select, threshold) => {
+      expect(alarmNamed(name).Properties).toMatchObject({
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: threshold,
+        Metrics: [
+          {
+            Expression: `${select} FROM "${METRIC_NAMESPACE}"`,
+            Period: 300,
+            ReturnData: true,
+          },
+        ],
+      });
+    });
+  });
+
+  describe('schedules', () => {
+    const releaseDeferred = () => {
+      const scheduled = stack.scheduled.find(
+        (candidate) => candidate.node.id === 'ReleaseDeferred',
+      );
+      if (scheduled === undefined) throw new Error('no ReleaseDeferred scheduled function');
+      return scheduled;
+    };
+
+    it('runs release-deferred every 5 minutes', () => {
+      const { rule, handler } = releaseDeferred();
+      const properties = resource(id(rule)).Properties;
+      expect(properties).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
+      expect(properties.Targets).toStrictEqual([
+        expect.objectContaining({
+          Arn: { 'Fn::GetAtt': [id(handler.function), 'Arn'] },
+          RetryPolicy: { MaximumRetryAttempts: 0 },
+        }),
+      ]);
+      synthesized.template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'events.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [id(handler.function), 'Arn'] },
+        SourceArn: { 'Fn::GetAtt': [id(rule), 'Arn'] },
+      });
+    });
+
+    it('runs one sweep at a time and does not retry a failed one', () => {
+      const { handler } = releaseDeferred();
+      expect(resource(id(handler.function)).Properties).toMatchObject({
+        ReservedConcurrentExecutions: 1,
+      });
+      synthesized.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+        FunctionName: { Ref: id(handler.function) },
+        MaximumRetryAttempts: 0,
+      });
+    });
+  });
+
+  describe('functions', () => {
+    it('run nodejs22.x on arm64 from an ESM bundle, logging to a log group with retention', () => {
+      const functions = resourcesOfType('AWS::Lambda::Function');
+      expect(Object.keys(functions)).toHaveLength(3);
+      for (const fn of Object.values(functions)) {
+        expect(fn.Properties).toMatchObject({
+          Runtime: FUNCTION_RUNTIME.name,
+          Architectures: [FUNCTION_ARCHITECTURE.name],
+          Handler: 'index.handler',
+          LoggingConfig: { LogGroup: { Ref: expect.any(String) } },
+        });
+        const logGroup = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup;
+        expect(resource(logGroup.Ref).Properties).toStrictEqual({ RetentionInDays: 90 });
+      }
+    });
+
+    it('are bundled by esbuild into index.mjs with a source map', () => {
+      const assetDirs = readdirSync(synthesized.app.outdir).filter((name) =>
+        name.startsWith('asset.'),
+      );
+      expect(assetDirs).toHaveLength(3);
+      for (const dir of assetDirs) {
+        expect(readdirSync(join(synthesized.app.outdir, dir)).sort()).toStrictEqual([
+          'index.mjs',
+          'index.mjs.map',
+        ]);
+      }
+      expect(existsSync(join(synthesized.app.outdir, 'node_modules'))).toBe(false);
+    });
+
+    it('get exactly the shared environment, with resource names by reference', () => {
+      const expected = {
+        [ENV.tableName]: { Ref: id(stack.state.table) },
+        [ENV.syncQueueUrl]: { Ref: id(stack.syncQueue.queue) },
+        [ENV.deadLetterQueueUrl]: { Ref: id(stack.syncQueue.deadLetterQueue) },
+        [ENV.alertTopicArn]: { Ref: id(stack.alerts.topic) },
+        [ENV.secretPrefix]: 'zoho-sync/',
+        [ENV.logLevel]: 'DEBUG',
+        POWERTOOLS_SERVICE_NAME: 'zoho-sync',
+        POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+      };
+      for (const fn of Object.values(resourcesOfType('AWS::Lambda::Function'))) {
+        expect(fn.Properties.Environment).toStrictEqual({ Variables: expected });
+      }
+    });
+
+    it('hold no value that looks like a credential in any environment', () => {
+      const literals = Object.values(resourcesOfType('AWS::Lambda::Function')).flatMap((fn) =>
+        Object.entries(
+          (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+        ).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+      );
+      expect(literals.length).toBeGreaterThan(0);
+      for (const [name, value] of literals) {
+        // Zoho tokens look like 1000.<32 hex>.<32 hex>; client secrets are long hex/base64 runs.
+        expect(value, name).not.toMatch(/^1000\.|[A-Za-z0-9+/=_-]{24,}/);
+        expect(name, name).not.toMatch(/TOKEN|PASSWORD|CLIENT_SECRET|REFRESH/i);
+      }
+    });
+  });
+
+  describe('dashboard', () => {
+    it('shows webhooks in, queue depth and age, calls vs budget, quota and failures by code', () => {
+      const dashboards = Object.values(resourcesOfType('AWS::CloudWatch::Dashboard'));
+      expect(dashboards).toHaveLength(1);
+      const body = JSON.stringify(dashboards[0]?.Properties.DashboardBody);
+      for (const fragment of [
+        '"AWS/ApiGateway\\",\\"Count',
+        'ApproximateNumberOfMessagesVisible',
+        'ApproximateAgeOfOldestMessage',
+        `SUM(${METRICS.zohoCalls})`,
+        `MAX(${METRICS.zohoBudget})`,
+        `MAX(${METRICS.dailyQuotaUsedPercent})`,
+        `SUM(${METRICS.syncFailures}) FROM \\\\\\"ZohoSync\\\\\\" GROUP BY code`,
+      ]) {
+        expect(body).toContain(fragment);
+      }
+    });
+  });
+
+  describe('outputs', () => {
+    it('print the two URLs with a {connectionId} placeholder and the resource names', () => {
+      const outputs = synthesized.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+      expect(Object.keys(outputs).sort()).toStrictEqual([
+        'AlertTopicArn',
+        'DeadLetterQueueUrl',
+        'NotificationUrl',
+        'SyncQueueUrl',
+        'TableName',
+        'WebhookUrl',
+      ]);
+      expect(JSON.stringify(outputs.WebhookUrl?.Value)).toMatch(
+        /\/webhooks\/\{connectionId\}"\]\]\}$/,
+      );
+      expect(JSON.stringify(outputs.NotificationUrl?.Value)).toMatch(
+        /\/notifications\/\{connectionId\}"\]\]\}$/,
+      );
+      expect(outputs.TableName?.Value).toStrictEqual({ Ref: id(stack.state.table) });
+      expect(outputs.SyncQueueUrl?.Value).toStrictEqual({ Ref: id(stack.syncQueue.queue) });
+      expect(outputs.DeadLetterQueueUrl?.Value).toStrictEqual({
+        Ref: id(stack.syncQueue.deadLetterQueue),
+      });
+      expect(outputs.AlertTopicArn?.Value).toStrictEqual({ Ref: id(stack.alerts.topic) });
+    });
+  });
+});
