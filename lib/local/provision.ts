@@ -5,16 +5,9 @@ import {
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import {
-  CreateSecretCommand,
-  PutSecretValueCommand,
-  ResourceExistsException,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
 import { CreateTopicCommand, type SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { TABLE_KEY } from '../aws';
-import { type ConnectionSecret, connectionSecretId } from '../config';
 
 /**
  * Creates, through the real SDK clients, the resources the CDK stack creates in AWS: the one
@@ -111,17 +104,4 @@ export const createAlertTopic = async (
   return { topicArn, alertQueueUrl };
 };
 
-/** Writes (creates or replaces) a connection's secret, as the setup CLI does in AWS. */
-export const putConnectionSecret = async (
-  secretsManager: SecretsManagerClient,
-  options: { secretPrefix: string; connectionId: string; secret: ConnectionSecret },
-): Promise<void> => {
-  const SecretId = connectionSecretId(options.secretPrefix, options.connectionId);
-  const SecretString = JSON.stringify(options.secret);
-  try {
-    await secretsManager.send(new CreateSecretCommand({ Name: SecretId, SecretString }));
-  } catch (error) {
-    if (!(error instanceof ResourceExistsException)) throw error;
-    await secretsManager.send(new PutSecretValueCommand({ SecretId, SecretString }));
-  }
-};
+export { putConnectionSecret } from '../tokens/setup-connection';

@@ -26,6 +26,7 @@ export {
   type RefreshStopStore,
   type RefreshStopStoreDeps,
 } from './refresh-stop';
+export { putConnectionSecret, type SetupConnectionDeps, setupConnection } from './setup-connection';
 export {
   createTokenStore,
   DEFAULT_LEASE_MS,

@@ -51,7 +51,8 @@ export const createTestEnvironment = async (
     clients,
     config,
     env,
-    putConnection: (connectionId, secret) =>
-      putConnectionSecret(clients.secretsManager, { secretPrefix, connectionId, secret }),
+    putConnection: async (connectionId, secret) => {
+      await putConnectionSecret(clients.secretsManager, { secretPrefix, connectionId, secret });
+    },
   };
 };
