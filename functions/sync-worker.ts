@@ -4,14 +4,13 @@ import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createAwsClients } from '../lib/aws';
 import { loadConfig } from '../lib/config';
-import { unlimitedLimiter } from '../lib/limits';
 import { logger } from '../lib/observability';
 import { createSyncWorkerDeps, handleSyncMessage } from '../lib/sync';
 
 const deps = createSyncWorkerDeps({
   config: loadConfig(),
   clients: createAwsClients(),
-  limiter: unlimitedLimiter,
+  // The limiter defaults to the shared DynamoDB request budget (lib/limits).
 });
 const processor = new BatchProcessor(EventType.SQS);
 

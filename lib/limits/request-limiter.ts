@@ -3,13 +3,27 @@ import type { RateLimitInfo } from '../zoho';
 
 /** What a Zoho response told us, fed back to the limiter when a permit is released. */
 export interface CallResult {
+  /** Absent when no HTTP answer arrived (timeout, dropped connection). */
   readonly httpStatus?: number;
+  /** Zoho's body `code`, when the call failed with one (e.g. 1070 for too many in flight). */
+  readonly zohoCode?: number | string;
   readonly rateLimit?: RateLimitInfo;
+}
+
+/** What the limiter concluded from a finished call. */
+export interface ReleaseOutcome {
+  /**
+   * Set when the call was refused by Zoho for its limits (HTTP 429): how long until the budget
+   * frees again (the end of the window it spent, or Zoho's daily reset). The caller defers by
+   * this much instead of the error table's generic wait.
+   */
+  readonly retryAfterMs?: number;
 }
 
 /** Permission for one Zoho Books call; release it exactly once when the call has finished. */
 export interface RequestPermit {
-  release(result: CallResult): Promise<void>;
+  /** Never throws: a failed release only leaves a lease to expire. */
+  release(result: CallResult): Promise<ReleaseOutcome>;
 }
 
 /**
@@ -19,4 +33,10 @@ export interface RequestPermit {
  */
 export interface RequestLimiter {
   acquire(connection: Connection): Promise<RequestPermit>;
+  /**
+   * Throws the same `defer` error `acquire` would when this container already knows, without
+   * any I/O, that the budget is spent (the window is full, the day's quota is used up). Called
+   * before a sync starts so that work which cannot reach Books now does not spend CRM calls.
+   */
+  precheck?(connection: Connection): void;
 }

@@ -30,6 +30,11 @@ export const METRICS = {
   circuitBreakerOpen: 'CircuitBreakerOpen',
   /** Emitted (value 1) when renewing a CRM notification channel fails. Dimension: `connection`. */
   channelRenewalFailed: 'ChannelRenewalFailed',
+  /**
+   * Count of sync messages deferred (rate budget, in-flight cap, daily quota, token refresh):
+   * delays, not failures. Dimension: `connection`.
+   */
+  syncDeferred: 'SyncDeferred',
   /** Count of sync messages that ended in `fail` or dead-lettering. Dimension: `code`. */
   syncFailures: 'SyncFailures',
   /** Count of sync messages sent to the dead-letter queue. Dimension: `connection`. */

@@ -2,7 +2,7 @@ import type { AccessTokenRecord, Connection } from '../config';
 import type { RequestLimiter } from '../limits/request-limiter';
 import type { Logger } from '../observability';
 import type { TokenStore } from '../tokens/token-store';
-import { isZohoApiError, type RateLimitInfo } from '../zoho';
+import { isZohoApiError, type RateLimitInfo, ZohoApiError } from '../zoho';
 
 export interface ZohoTarget {
   readonly apiDomain: string;
@@ -65,9 +65,37 @@ const attempt = async <T extends { readonly rateLimit?: RateLimitInfo }>(
     await permit.release({ httpStatus: 200, rateLimit: result.rateLimit });
     return result;
   } catch (error) {
-    await permit.release(
-      isZohoApiError(error) ? { httpStatus: error.httpStatus, rateLimit: error.rateLimit } : {},
-    );
+    if (!isZohoApiError(error)) {
+      await permit.release({});
+      throw error;
+    }
+    const outcome = await permit.release({
+      httpStatus: error.httpStatus,
+      zohoCode: error.zohoCode,
+      rateLimit: error.rateLimit,
+    });
+    // After a 429 the limiter knows when the budget frees (the window's end, Zoho's daily
+    // reset); that beats the error table's generic wait.
+    if (outcome.retryAfterMs !== undefined && error.disposition === 'defer') {
+      throw withRetryAfter(error, outcome.retryAfterMs);
+    }
     throw error;
   }
 };
+
+/** The same Zoho failure, deferred by `retryAfterMs` instead of the error table's wait. */
+const withRetryAfter = (error: ZohoApiError, retryAfterMs: number): ZohoApiError =>
+  new ZohoApiError({
+    service: error.service,
+    method: error.method,
+    endpoint: error.endpoint,
+    entry: error.entry,
+    unknown: error.unknown,
+    httpStatus: error.httpStatus,
+    zohoCode: error.zohoCode,
+    zohoMessage: error.zohoMessage,
+    rateLimit: error.rateLimit,
+    networkFailure: error.networkFailure,
+    retryAfterMs,
+    cause: error.cause,
+  });

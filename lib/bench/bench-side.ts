@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type AwsClients, createAwsClients } from '../aws';
+import { type ConnectionSecret, loadConfig } from '../config';
+import { unlimitedLimiter } from '../limits';
+import { functionEnvironment, provisionLocalResources } from '../local/aws-stand-ins';
+import { putConnectionSecret } from '../local/provision';
+import { type SqsPoller, startSqsPoller } from '../local/sqs-poller';
+import type { ZohoSimulator } from '../local/zoho-simulator';
+import { noMetrics } from '../observability';
+import { withNaiveRetryOn429 } from './naive-books-client';
+import {
+  accountSyncMessages,
+  backlogRecordIds,
+  enqueueSyncMessages,
+  seedCrmAccounts,
+} from './sync-backlog';
+import {
+  countDynamoDbCalls,
+  createWorkerContainer,
+  type DynamoDbCallCounter,
+} from './worker-container';
+
+/** The shape of one benchmark run, the same for both sides. */
+export interface BenchParameters {
+  /** Changes in the backlog. */
+  readonly changes: number;
+  /** Zoho's (and our) requests per window. */
+  readonly budget: number;
+  readonly windowSeconds: number;
+  /** Worker containers, each polled by one long-polling poller (the event source's concurrency). */
+  readonly workers: number;
+  /** SQS records per invocation. */
+  readonly batchSize: number;
+  /** In-flight calls Zoho allows per organization, and our cap. */
+  readonly maxConcurrency: number;
+  /** Simulated Zoho latency per call. */
+  readonly latencyMs: number;
+  /** Pause of the naive client before it retries a 429. */
+  readonly naivePauseMs: number;
+  /** Give up on a side after this long. */
+  readonly timeoutMs: number;
+}
+
+export type BenchSideName = 'zoho-sync' | 'naive';
+
+/** What one side measured. */
+export interface BenchSideFigures {
+  readonly side: BenchSideName;
+  readonly synced: number;
+  /** Books calls that reached Zoho, refused ones included. */
+  readonly zohoCalls: number;
+  readonly successfulCalls: number;
+  readonly tooManyRequests: number;
+  readonly maxCallsInAnyWindow: number;
+  readonly maxInFlight: number;
+  /** Successful calls per window / budget, over the windows that had a backlog (all but the last). */
+  readonly utilization: number | undefined;
+  readonly saturatedWindows: number;
+  readonly drainMs: number;
+  readonly physicalLimitMs: number;
+  readonly tokenRefreshes: number;
+  readonly dynamodbCalls: number;
+  readonly budgetDynamodbCalls: number;
+  readonly dynamodbByCommand: Readonly<Record<string, number>>;
+  readonly sqsDeliveries: number;
+}
+
+export interface BenchSideContext {
+  readonly simulator: ZohoSimulator;
+  readonly clients: AwsClients;
+  /** The stand-ins' endpoint variables. */
+  readonly standInEnv: Readonly<Record<string, string>>;
+  readonly parameters: BenchParameters;
+}
+
+const SIDE_IDS: Record<BenchSideName, { orgId: string; recordPrefix: string; clientId: string }> = {
+  'zoho-sync': { orgId: '60090000001', recordPrefix: '48790', clientId: '1000.BENCHZOHOSYNC' },
+  naive: { orgId: '60090000002', recordPrefix: '48791', clientId: '1000.BENCHNAIVE' },
+};
+
+/**
+ * Runs one side: a backlog of `changes` Account changes queued at the start of a window, drained
+ * by `workers` containers of the real worker code through the local SQS poller. `zoho-sync`
+ * uses the request budget; `naive` has none: it relies on concurrency and retries 429s.
+ */
+export const runBenchSide = async (
+  context: BenchSideContext,
+  side: BenchSideName,
+): Promise<BenchSideFigures> => {
+  const { simulator, clients, parameters } = context;
+  const ids = SIDE_IDS[side];
+  const connectionId = `bench-${side}`;
+  const resources = await provisionLocalResources(clients, {
+    prefix: `bench-${side}-${randomUUID().slice(0, 6)}`,
+    visibilityTimeoutSeconds: 60,
+  });
+  const secretPrefix = 'zoho-sync-bench/';
+  const config = loadConfig({
+    ...context.standInEnv,
+    ...functionEnvironment(resources),
+    ZOHO_SYNC_SECRET_PREFIX: secretPrefix,
+  });
+  const secret: ConnectionSecret = {
+    dataCenter: 'com',
+    accountsUrl: simulator.baseUrl,
+    clientId: ids.clientId,
+    clientSecret: `bench-secret-${side}`,
+    refreshToken: `1000.${randomUUID().replaceAll('-', '')}.${randomUUID().replaceAll('-', '')}`,
+    booksOrganizationId: ids.orgId,
+    plan: 'professional',
+    rateLimit: { requests: parameters.budget, windowSeconds: parameters.windowSeconds },
+    maxConcurrency: parameters.maxConcurrency,
+    webhookSecret: `bench-webhook-secret-${side}`,
+  };
+  simulator.addClient({
+    clientId: secret.clientId,
+    clientSecret: secret.clientSecret,
+    refreshToken: secret.refreshToken,
+  });
+  simulator.addOrganization({
+    organizationId: ids.orgId,
+    requestsPerWindow: parameters.budget,
+    windowSeconds: parameters.windowSeconds,
+    maxConcurrency: parameters.maxConcurrency,
+  });
+  await putConnectionSecret(clients.secretsManager, { secretPrefix, connectionId, secret });
+  const recordIds = backlogRecordIds(ids.recordPrefix, parameters.changes);
+  seedCrmAccounts(simulator, recordIds);
+
+  // One set of clients per container, as in Lambda; the counters are SDK middleware on each.
+  const counters: DynamoDbCallCounter[] = [];
+  const containers = Array.from({ length: parameters.workers }, () => {
+    const containerClients = createAwsClients({ region: 'us-east-1' });
+    counters.push(countDynamoDbCalls(containerClients.dynamodb));
+    return createWorkerContainer(
+      {
+        config,
+        clients: containerClients,
+        metrics: noMetrics,
+        ...(side === 'naive' ? { limiter: unlimitedLimiter } : {}),
+      },
+      side === 'naive'
+        ? (deps) => ({
+            ...deps,
+            books: withNaiveRetryOn429(deps.books, {
+              pauseMs: parameters.naivePauseMs,
+              maxAttempts: 1_000,
+            }),
+          })
+        : undefined,
+    );
+  });
+
+  // Start on a window boundary, so that windows and the drain line up for both sides.
+  const windowMs = parameters.windowSeconds * 1000;
+  await sleep(windowMs - (Date.now() % windowMs) + 20);
+  const startedAtMs = Date.now();
+  await enqueueSyncMessages(
+    clients.sqs,
+    resources.syncQueueUrl,
+    accountSyncMessages(connectionId, recordIds, randomUUID, startedAtMs),
+  );
+  let deliveries = 0;
+  const pollers: SqsPoller[] = containers.map((container) =>
+    startSqsPoller({
+      sqs: clients.sqs,
+      queueUrl: resources.syncQueueUrl,
+      queueArn: resources.syncQueueArn,
+      handler: (event, lambdaContext) => {
+        deliveries += event.Records.length;
+        return container.handler(event, lambdaContext);
+      },
+      functionName: `bench-${side}`,
+      batchSize: parameters.batchSize,
+      maxConcurrency: 1,
+      waitTimeSeconds: 1,
+    }),
+  );
+
+  let drainedAtMs: number | undefined;
+  while (Date.now() - startedAtMs < parameters.timeoutMs) {
+    if (simulator.books.contacts(ids.orgId).length >= parameters.changes) {
+      drainedAtMs = Date.now();
+      break;
+    }
+    await sleep(50);
+  }
+  await Promise.all(pollers.map((poller) => poller.stop()));
+
+  const stats = simulator.stats();
+  const org = stats.organizations[ids.orgId];
+  const synced = simulator.books.contacts(ids.orgId).length;
+  const successful = (org?.byStatus['200'] ?? 0) + (org?.byStatus['201'] ?? 0);
+  const utilization = saturatedUtilization(
+    org?.windows ?? [],
+    startedAtMs,
+    windowMs,
+    parameters.budget,
+  );
+  const dynamodbByCommand: Record<string, number> = {};
+  for (const counter of counters) {
+    for (const [command, count] of Object.entries(counter.byCommand())) {
+      dynamodbByCommand[command] = (dynamodbByCommand[command] ?? 0) + count;
+    }
+  }
+  return {
+    side,
+    synced,
+    zohoCalls: org?.calls ?? 0,
+    tooManyRequests: org?.tooManyRequests ?? 0,
+    maxCallsInAnyWindow: org?.maxCallsInAnyWindow ?? 0,
+    maxInFlight: org?.maxInFlightObserved ?? 0,
+    utilization: utilization.value,
+    saturatedWindows: utilization.windows,
+    drainMs: (drainedAtMs ?? Date.now()) - startedAtMs,
+    physicalLimitMs: (parameters.changes / parameters.budget) * windowMs,
+    tokenRefreshes: stats.accounts.byClientId[ids.clientId]?.tokensIssued ?? 0,
+    dynamodbCalls: counters.reduce((sum, counter) => sum + counter.total(), 0),
+    budgetDynamodbCalls: counters.reduce((sum, counter) => sum + counter.budget(), 0),
+    dynamodbByCommand,
+    sqsDeliveries: deliveries,
+    successfulCalls: successful,
+  };
+};
+
+/**
+ * Successful (quota-consuming) calls per window divided by the budget, averaged over the
+ * saturated part of the run: every window from the start up to, not including, the window of
+ * the last call (which only holds what was left over). Windows without calls count as 0.
+ */
+export const saturatedUtilization = (
+  windows: readonly { readonly startMs: number; readonly calls: number }[],
+  startedAtMs: number,
+  windowMs: number,
+  budget: number,
+): { value: number | undefined; windows: number } => {
+  const firstStart = Math.floor(startedAtMs / windowMs) * windowMs;
+  const during = windows.filter((window) => window.startMs >= firstStart);
+  const lastStart = Math.max(...during.map((window) => window.startMs));
+  const count = Math.round((lastStart - firstStart) / windowMs);
+  if (during.length === 0 || count < 1) return { value: undefined, windows: 0 };
+  const calls = during
+    .filter((window) => window.startMs < lastStart)
+    .reduce((sum, window) => sum + window.calls, 0);
+  return { value: calls / (count * budget), windows: count };
+};
