@@ -43,8 +43,69 @@ export const toSnsSubject = (text: string): string => {
     : `${ascii.slice(0, MAX_SUBJECT_LENGTH - 3)}...`;
 };
 
-const codeLabel = (failure: FailureDescription): string =>
-  String(failure.zohoCode ?? failure.httpStatus ?? failure.entryId);
+/** How alerts and docs spell a CLI command (the CLI runs from a checkout with tsx). */
+export const cliCommand = (args: string): string => `npm run cli -- ${args}`;
+
+/**
+ * The code an alert is filed under: Zoho's code, else the HTTP status, else the row id. Books
+ * code 0 means "success", so a failing status with code 0 is filed under the status.
+ */
+export const alertCode = (failure: FailureDescription): string =>
+  String(
+    (failure.zohoCode === 0 ? undefined : failure.zohoCode) ??
+      failure.httpStatus ??
+      failure.entryId,
+  );
+
+const serviceName = (failure: FailureDescription): string =>
+  failure.service === undefined ? 'zoho-sync' : (SERVICE_NAME[failure.service] ?? failure.service);
+
+/** `Zoho Books 6024 Invalid organization ID`: the part of a subject that names the failure. */
+export const failureHeadline = (failure: FailureDescription): string =>
+  `${serviceName(failure)} ${alertCode(failure)} ${failure.title}`;
+
+/** The fix text with its `{connectionId}` / `{secretId}` placeholders filled in. */
+export const renderFixText = (
+  failure: FailureDescription,
+  context: Pick<AlertContext, 'connectionId' | 'secretId'>,
+): string =>
+  failure.fix
+    .replaceAll('{connectionId}', context.connectionId)
+    .replaceAll('{secretId}', context.secretId ?? `zoho-sync/${context.connectionId}`);
+
+/**
+ * The lines every failure alert shares: where it happened, what Zoho said, what it means and
+ * how to fix it. Codes the error table does not know are flagged as such.
+ */
+export const failureLines = (
+  failure: FailureDescription,
+  context: AlertContext,
+  actionTaken: string,
+): string[] => [
+  `Connection:      ${context.connectionId}`,
+  ...(context.crmModule
+    ? [`CRM record:      ${context.crmModule} ${context.crmRecordId ?? ''}`]
+    : []),
+  ...(failure.endpoint ? [`Zoho endpoint:   ${failure.endpoint}`] : []),
+  ...(failure.httpStatus !== undefined ? [`HTTP status:     ${failure.httpStatus}`] : []),
+  ...(failure.zohoCode !== undefined ? [`Zoho code:       ${failure.zohoCode}`] : []),
+  ...(failure.zohoMessage ? [`Zoho message:    ${failure.zohoMessage}`] : []),
+  `Error:           ${failure.title}${failure.unknown ? ' (UNKNOWN CODE: not in the error table; handled by its HTTP status)' : ''}`,
+  `Action taken:    ${actionTaken}`,
+  ...(context.attempts !== undefined ? [`Attempts:        ${context.attempts}`] : []),
+  '',
+  `What it means:   ${failure.meaning}`,
+  `How to fix it:   ${renderFixText(failure, context)}`,
+];
+
+const ACTION_TAKEN: Record<FailureDescription['action'], string> = {
+  'fail-alert': 'not retried; the message is in the dead-letter queue',
+  backoff: 'retried with growing delays until the attempts ran out; now in the dead-letter queue',
+  'refresh-token-and-retry':
+    'refreshed the access token and replayed once; Zoho refused again; now in the dead-letter queue',
+  defer: 'deferred; now in the dead-letter queue',
+  'fail-quiet': 'not retried',
+};
 
 /**
  * Renders the one admin alert format from a failure (whose words come from the error table):
@@ -54,49 +115,28 @@ export const renderAdminAlert = (
   failure: FailureDescription,
   context: AlertContext,
 ): AdminAlert => {
-  const service =
-    failure.service === undefined
-      ? 'zoho-sync'
-      : (SERVICE_NAME[failure.service] ?? failure.service);
-  const fix = failure.fix
-    .replaceAll('{connectionId}', context.connectionId)
-    .replaceAll('{secretId}', context.secretId ?? `zoho-sync/${context.connectionId}`);
   const lines = [
-    `zoho-sync could not sync a record and will not retry it on its own.`,
+    'zoho-sync could not sync a record and will not retry it on its own.',
     '',
-    `Connection:      ${context.connectionId}`,
-    ...(context.crmModule
-      ? [`CRM record:      ${context.crmModule} ${context.crmRecordId ?? ''}`]
-      : []),
-    ...(failure.endpoint ? [`Zoho endpoint:   ${failure.endpoint}`] : []),
-    ...(failure.httpStatus !== undefined ? [`HTTP status:     ${failure.httpStatus}`] : []),
-    ...(failure.zohoCode !== undefined ? [`Zoho code:       ${failure.zohoCode}`] : []),
-    ...(failure.zohoMessage ? [`Zoho message:    ${failure.zohoMessage}`] : []),
-    `Error:           ${failure.title}${failure.unknown ? ' (code not in the error table)' : ''}`,
-    `Action taken:    ${failure.action}`,
-    ...(context.attempts !== undefined ? [`Attempts:        ${context.attempts}`] : []),
-    '',
-    `What it means:   ${failure.meaning}`,
-    `How to fix it:   ${fix}`,
+    ...failureLines(failure, context, `${failure.action}: ${ACTION_TAKEN[failure.action]}`),
     '',
     ...(context.correlationId
       ? [`Correlation id:  ${context.correlationId} (search the logs for it)`]
       : []),
     ...(context.messageId
       ? [
-          `Replay:          npx zoho-sync redrive --connection ${context.connectionId} --message ${context.messageId}`,
+          `Explain:         ${cliCommand(`dlq explain ${context.messageId}`)}`,
+          `Replay:          ${cliCommand(`redrive --connection ${context.connectionId} --message ${context.messageId}`)}`,
         ]
       : []),
-    ...(context.notes ?? []),
+    ...(context.notes === undefined || context.notes.length === 0 ? [] : ['', ...context.notes]),
   ];
   return {
-    subject: toSnsSubject(
-      `[zoho-sync] ${context.connectionId}: ${service} ${codeLabel(failure)} ${failure.title}`,
-    ),
+    subject: toSnsSubject(`[zoho-sync] ${context.connectionId}: ${failureHeadline(failure)}`),
     body: lines.join('\n'),
     attributes: {
       connection: context.connectionId,
-      code: codeLabel(failure),
+      code: alertCode(failure),
       severity: failure.scope === 'connection' ? 'critical' : 'error',
     },
   };

@@ -1,6 +1,6 @@
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
-import type { Logger } from '../observability';
-import { redact } from '../observability';
+import type { Logger, MetricsRecorder } from '../observability';
+import { METRICS, redact } from '../observability';
 import type { AdminAlert } from './admin-alert';
 
 export interface AlertPublisher {
@@ -15,12 +15,17 @@ export const createAlertPublisher = (deps: {
   readonly sns: SNSClient;
   readonly topicArn: string | undefined;
   readonly logger: Logger;
+  /** Counts failed publishes (`AlertPublishFailed`). @default no metrics */
+  readonly metrics?: MetricsRecorder;
 }): AlertPublisher => ({
   async publish(alert) {
+    const countFailure = () =>
+      deps.metrics?.count(METRICS.alertPublishFailed, { connection: alert.attributes.connection });
     if (deps.topicArn === undefined) {
       deps.logger.error('alert not published: no alert topic configured', {
         subject: alert.subject,
       });
+      countFailure();
       return false;
     }
     try {
@@ -43,6 +48,7 @@ export const createAlertPublisher = (deps: {
         subject: alert.subject,
         error: error instanceof Error ? error.message : String(error),
       });
+      countFailure();
       return false;
     }
   },

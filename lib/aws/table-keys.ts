@@ -10,12 +10,14 @@
  * | token refresh log (10 min)| CONN#<connectionId>     | REFRESHES#<10-minute window start>  |
  * | token refresh stopped     | CONN#<connectionId>     | STOP#token-refresh                  |
  * | circuit breaker           | CONN#<connectionId>     | BREAKER                             |
- * | alert dedupe window       | CONN#<connectionId>     | ALERT#<code>#<subject>#<window>     |
- * | request budget window     | ORG#<booksOrgId>        | WINDOW#<window start epoch ms>      |
- * | in-flight call slots      | ORG#<booksOrgId>        | INFLIGHT                            |
- * | daily quota               | ORG#<booksOrgId>        | DAY#<yyyy-mm-dd in quota time zone> |
- * | quota threshold alert     | ORG#<booksOrgId>        | QUOTA-ALERT#<day>#<percent>         |
- * | parked work               | PARKED                  | <release at ISO>#<messageId>        |
+ * | work parked by breaker    | CONN#<connectionId>     | PARKED#<messageId>                  |
+ * | alert dedupe (per record) | CONN#<connectionId>     | ALERT#<code>#<subject>              |
+ * | alert storm (per code)    | CONN#<connectionId>     | ALERT-STORM#<code>                  |
+ * | request budget (1/day)    | ORG#<booksOrgId>        | DAY#<yyyy-mm-dd in quota time zone> |
+ * | quota threshold alert     | CONN#<connectionId>     | QUOTA-ALERT#<day>#<percent>         |
+ * | work deferred > 15 min    | PARKED                  | <release at ISO>#<messageId>        |
+ * | CRM notification channel  | CONN#<connectionId>     | NOTIFY#channel                      |
+ * | reconciliation cursor     | CONN#<connectionId>     | RECONCILE#<crmModule>               |
  */
 export const TABLE_KEY = { partition: 'pk', sort: 'sk', ttl: 'ttl' } as const;
 
@@ -48,34 +50,61 @@ export const tableKeys = {
     pk: connectionPk(connectionId),
     sk: 'BREAKER',
   }),
-  alertDedupe: (
-    connectionId: string,
-    code: string,
-    subject: string,
-    windowStartMs: number,
-  ): TableKey => ({
+  /**
+   * A message parked while the connection's breaker is open. With `messageId` omitted, the
+   * common prefix of all of them (query with `begins_with`).
+   */
+  breakerParked: (connectionId: string, messageId = ''): TableKey => ({
     pk: connectionPk(connectionId),
-    sk: `ALERT#${code}#${subject}#${windowStartMs}`,
+    sk: `PARKED#${messageId}`,
   }),
-  requestWindow: (booksOrganizationId: string, windowStartMs: number): TableKey => ({
-    pk: orgPk(booksOrganizationId),
-    sk: `WINDOW#${windowStartMs}`,
+  /** When an alert for (code, subject) was last sent and how many repeats were held back. */
+  alertDedupe: (connectionId: string, code: string, subject: string): TableKey => ({
+    pk: connectionPk(connectionId),
+    sk: `ALERT#${code}#${subject}`,
   }),
-  inFlight: (booksOrganizationId: string): TableKey => ({
-    pk: orgPk(booksOrganizationId),
-    sk: 'INFLIGHT',
+  /** Distinct records alerted for one code in the current window (storm summary). */
+  alertStorm: (connectionId: string, code: string): TableKey => ({
+    pk: connectionPk(connectionId),
+    sk: `ALERT-STORM#${code}`,
   }),
+  /**
+   * The request budget of one Books organization for one quota day (lib/limits): the day's call
+   * count, a counter per rate-limit window and the in-flight leases, in one item so that one
+   * conditional write reserves a call. Expires (TTL) some days after the day ends.
+   */
   dailyQuota: (booksOrganizationId: string, day: string): TableKey => ({
     pk: orgPk(booksOrganizationId),
     sk: `DAY#${day}`,
   }),
-  quotaThresholdAlert: (booksOrganizationId: string, day: string, percent: number): TableKey => ({
-    pk: orgPk(booksOrganizationId),
+  /** Marks a daily-quota threshold alert as sent, so it goes out once per connection and day. */
+  quotaThresholdAlert: (connectionId: string, day: string, percent: number): TableKey => ({
+    pk: connectionPk(connectionId),
     sk: `QUOTA-ALERT#${day}#${percent}`,
   }),
+  /**
+   * A sync message deferred longer than SQS can delay (15 minutes), due back at `releaseAtIso`.
+   * Sort keys order by release time, so "everything due by T" is one query on pk `PARKED`.
+   */
   parkedWork: (releaseAtIso: string, messageId: string): TableKey => ({
     pk: 'PARKED',
     sk: `${releaseAtIso}#${messageId}`,
+  }),
+  /**
+   * The connection's CRM Notification API channel (lib/notifications): its id, the expiry Zoho
+   * granted and a fingerprint of what it was enabled with, so renewal knows when to act.
+   */
+  notificationChannel: (connectionId: string): TableKey => ({
+    pk: connectionPk(connectionId),
+    sk: 'NOTIFY#channel',
+  }),
+  /**
+   * How far the reconciliation sweep (lib/reconcile) has read one CRM module's changes: the
+   * last `Modified_Time` enqueued and the ids enqueued at exactly that time.
+   */
+  reconcileCursor: (connectionId: string, crmModule: string): TableKey => ({
+    pk: connectionPk(connectionId),
+    sk: `RECONCILE#${crmModule}`,
   }),
 } as const;
 

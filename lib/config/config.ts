@@ -20,6 +20,9 @@ export const ENV = {
   alertDedupeWindowSeconds: 'ZOHO_SYNC_ALERT_DEDUPE_WINDOW_SECONDS',
   alertStormThreshold: 'ZOHO_SYNC_ALERT_STORM_THRESHOLD',
   breakerCooldownSeconds: 'ZOHO_SYNC_BREAKER_COOLDOWN_SECONDS',
+  publicBaseUrl: 'ZOHO_SYNC_PUBLIC_BASE_URL',
+  reconcileLookbackHours: 'ZOHO_SYNC_RECONCILE_LOOKBACK_HOURS',
+  reconcileMaxPages: 'ZOHO_SYNC_RECONCILE_MAX_PAGES',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
 } as const;
 
@@ -41,6 +44,12 @@ const configSchema = z.object({
   [ENV.alertStormThreshold]: z.coerce.number().int().min(1).default(5),
   // An open circuit breaker lets one probe message through after this long.
   [ENV.breakerCooldownSeconds]: z.coerce.number().int().min(1).default(900),
+  // The HTTP API's public base URL; channel renewal builds each notify_url from it.
+  [ENV.publicBaseUrl]: z.url({ protocol: /^https?$/ }).optional(),
+  // How far back the reconciliation sweep looks for a module it has never swept.
+  [ENV.reconcileLookbackHours]: z.coerce.number().int().min(1).max(720).default(24),
+  // CRM list pages (200 records, 1 credit each) per connection and module per sweep run.
+  [ENV.reconcileMaxPages]: z.coerce.number().int().min(1).max(100).default(10),
 });
 
 /** Runtime configuration of every zoho-sync function, read once per container. */
@@ -59,6 +68,10 @@ export interface Config {
   readonly alertDedupeWindowSeconds: number;
   readonly alertStormThreshold: number;
   readonly breakerCooldownSeconds: number;
+  /** Without a trailing slash, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com`. */
+  readonly publicBaseUrl: string | undefined;
+  readonly reconcileLookbackHours: number;
+  readonly reconcileMaxPages: number;
 }
 
 /**
@@ -89,5 +102,15 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     alertDedupeWindowSeconds: values[ENV.alertDedupeWindowSeconds],
     alertStormThreshold: values[ENV.alertStormThreshold],
     breakerCooldownSeconds: values[ENV.breakerCooldownSeconds],
+    publicBaseUrl: values[ENV.publicBaseUrl]?.replace(/\/+$/, ''),
+    reconcileLookbackHours: values[ENV.reconcileLookbackHours],
+    reconcileMaxPages: values[ENV.reconcileMaxPages],
   });
 };
+
+/**
+ * The secret prefix alone, for tools (the setup command) that run outside a deployed function
+ * and have no table or queue to name.
+ */
+export const loadSecretPrefix = (env: Record<string, string | undefined> = process.env): string =>
+  env[ENV.secretPrefix] ?? 'zoho-sync/';

@@ -1,4 +1,4 @@
-export { type Config, ENV, loadConfig } from './config';
+export { type Config, ENV, loadConfig, loadSecretPrefix } from './config';
 export {
   type AccessTokenRecord,
   accessTokenRecordSchema,

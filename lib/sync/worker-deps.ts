@@ -1,10 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createAlertPublisher } from '../alerts/alert-publisher';
+import { createAlertGate, createAlertPublisher } from '../alerts';
 import { type AwsClients, sendQueueMessage } from '../aws';
+import { createConfiguredBreaker } from '../breaker';
 import type { Config } from '../config';
+import { createRequestLimiter } from '../limits/create-request-limiter';
+import { createParkedWorkStore } from '../limits/parked-work';
 import type { RequestLimiter } from '../limits/request-limiter';
-import { type Logger, logger as sharedLogger } from '../observability';
+import {
+  createPowertoolsMetricsRecorder,
+  type Logger,
+  type MetricsRecorder,
+  logger as sharedLogger,
+} from '../observability';
 import { createConnectionStore } from '../tokens/connection-store';
 import { createTokenStore, DEFAULT_LEASE_MS } from '../tokens/token-store';
 import { createAccountsClient, createBooksClient, createCrmClient } from '../zoho';
@@ -14,7 +22,8 @@ import { createMappingStore } from './mapping-store';
 export interface RuntimeDeps {
   readonly config: Config;
   readonly clients: AwsClients;
-  readonly limiter: RequestLimiter;
+  /** @default the shared DynamoDB request budget of lib/limits ({@link createRequestLimiter}) */
+  readonly limiter?: RequestLimiter;
   readonly fetch?: typeof fetch;
   readonly now?: () => number;
   readonly newId?: () => string;
@@ -22,6 +31,11 @@ export interface RuntimeDeps {
   /** Pauses of a worker waiting for another worker's token refresh. */
   readonly sleep?: (ms: number) => Promise<void>;
   readonly random?: () => number;
+  /**
+   * Metrics of failures, dead-lettering, the circuit breaker and alerts.
+   * @default Powertools Metrics in namespace ZohoSync
+   */
+  readonly metrics?: MetricsRecorder;
 }
 
 /**
@@ -34,6 +48,28 @@ export const createSyncWorkerDeps = (runtime: RuntimeDeps): HandleSyncMessageDep
   const logger = runtime.logger ?? sharedLogger;
   const newId = runtime.newId ?? randomUUID;
   const http = { fetch: runtime.fetch ?? fetch, timeoutMs: config.zohoTimeoutMs };
+  const metrics = runtime.metrics ?? createPowertoolsMetricsRecorder();
+  const alerts = createAlertPublisher({
+    sns: clients.sns,
+    topicArn: config.alertTopicArn,
+    logger,
+    metrics,
+  });
+  const parked = createParkedWorkStore({ dynamodb: clients.dynamodb, tableName: config.tableName });
+  const limiter =
+    runtime.limiter ??
+    createRequestLimiter({
+      dynamodb: clients.dynamodb,
+      tableName: config.tableName,
+      now,
+      newId,
+      logger,
+      alerts,
+      metrics,
+      secretPrefix: config.secretPrefix,
+      // An in-flight lease must outlast the slowest Zoho call.
+      leaseMs: Math.max(30_000, 3 * config.zohoTimeoutMs),
+    });
   return {
     connections: createConnectionStore({
       secretsManager: clients.secretsManager,
@@ -56,11 +92,22 @@ export const createSyncWorkerDeps = (runtime: RuntimeDeps): HandleSyncMessageDep
       random: runtime.random ?? Math.random,
       newId,
     }),
-    limiter: runtime.limiter,
+    limiter,
     crm: createCrmClient(http),
     books: createBooksClient(http),
     mappings: createMappingStore({ dynamodb: clients.dynamodb, tableName: config.tableName }),
-    alerts: createAlertPublisher({ sns: clients.sns, topicArn: config.alertTopicArn, logger }),
+    alertGate: createAlertGate({
+      dynamodb: clients.dynamodb,
+      tableName: config.tableName,
+      publisher: alerts,
+      now,
+      windowMs: config.alertDedupeWindowSeconds * 1000,
+      stormThreshold: config.alertStormThreshold,
+      metrics,
+      logger,
+    }),
+    breaker: createConfiguredBreaker({ config, clients, alerts, metrics, logger, now }),
+    metrics,
     secretPrefix: config.secretPrefix,
     maxBackoffAttempts: config.maxBackoffAttempts,
     backoffBaseSeconds: config.backoffBaseSeconds,
@@ -73,6 +120,13 @@ export const createSyncWorkerDeps = (runtime: RuntimeDeps): HandleSyncMessageDep
         body: JSON.stringify(message),
         connectionId: message.connectionId,
         delaySeconds,
+      }),
+    park: (message, releaseAtMs) =>
+      parked.park({
+        messageId: message.messageId,
+        connectionId: message.connectionId,
+        body: JSON.stringify(message),
+        releaseAtMs,
       }),
     deadLetter: async (message, failure) => {
       if (config.deadLetterQueueUrl === undefined) {
