@@ -4,7 +4,7 @@
  * the real Lambda handlers behind a local HTTP API and an SQS poller, and stays in the
  * foreground until Ctrl-C, when it stops everything it started.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { createAwsClients } from '../aws';
@@ -18,6 +18,7 @@ import {
   startAwsStandIns,
 } from './aws-stand-ins';
 import { DEMO_BOOKS_ORGANIZATION_ID, DEMO_CRM_RECORDS, demoConnectionSecret } from './demo-data';
+import { fakeLambdaContext } from './lambda-context';
 import { putConnectionSecret } from './provision';
 import { startSqsPoller } from './sqs-poller';
 import { startZohoSimulator, type ZohoSimulator } from './zoho-simulator';
@@ -31,6 +32,8 @@ const USAGE = `usage: npm start -- [--zoho <baseUrl>] [--connection <file.json>]
   --batch-size <n>        SQS records per worker invocation (default 10)`;
 
 const STATE_DIR = '.zoho-sync';
+/** How often local mode runs release-deferred (the stack schedules it every 5 minutes). */
+const RELEASE_DEFERRED_EVERY_MS = 60_000;
 
 const readConnectionFile = async (
   path: string,
@@ -176,6 +179,40 @@ const main = async (): Promise<void> => {
         }),
     });
     stops.push(() => poller.stop());
+    // The schedule the stack gives release-deferred (parked work back onto the queue), locally.
+    const releaseDeferred = await import('../../functions/release-deferred');
+    const releaseTimer = setInterval(() => {
+      const event = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': 'Scheduled Event' as const,
+        source: 'aws.events' as const,
+        account: '000000000000',
+        time: new Date().toISOString(),
+        region: 'us-east-1',
+        resources: [],
+        detail: {},
+      };
+      releaseDeferred
+        .handler(event, fakeLambdaContext('release-deferred', randomUUID()))
+        .catch((error: unknown) =>
+          logger.error('local release-deferred run failed', {
+            error: error instanceof Error ? error.message : String(error),
+          }),
+        );
+    }, RELEASE_DEFERRED_EVERY_MS);
+    stops.push(async () => clearInterval(releaseTimer));
+
+    // The embedded simulator plays CRM's Notification API: subscribe the demo connection once, as
+    // the renew-channels schedule does in AWS, so a CRM edit in the simulator syncs by itself.
+    if (simulator !== undefined) {
+      const { loadConfig } = await import('../config');
+      const { createRenewChannelsDeps, renewChannels } = await import('../notifications');
+      await renewChannels(
+        createRenewChannelsDeps({ config: loadConfig(), clients, publicBaseUrl: api.url }),
+        { connectionIds: [connectionId] },
+      );
+    }
 
     const webhookUrl = `${api.url}/webhooks/${connectionId}`;
     const zohoBaseUrl = simulator?.baseUrl ?? values.zoho ?? secret.accountsUrl;
@@ -224,6 +261,11 @@ const main = async (): Promise<void> => {
         'Where to look:',
         '  - this terminal: structured JSON logs; "record synced" names the Books contact id',
         ...(simulator ? [`  - Books state:  curl -s ${simulator.baseUrl}/__simulator/state`] : []),
+        ...(simulator
+          ? [
+              `  - CRM edits sync by themselves (Notification API channel): curl -sS -X POST '${simulator.baseUrl}/__simulator/crm/Accounts' -H 'Content-Type: application/json' --data '{"id":"${sampleRecordId}","Account_Name":"Zylker Traders Ltd"}'`,
+            ]
+          : []),
         `  - everything a script needs: ${STATE_DIR}/local.json`,
         '',
         'Ctrl-C stops everything.',

@@ -9,6 +9,7 @@ export {
   createConnectionStore,
 } from './connection-store';
 export { type TokenRefreshDeferReason, TokenRefreshError } from './errors';
+export { type ListConnectionIdsDeps, listConnectionIds } from './list-connections';
 export { pollDelaysMs } from './poll-delays';
 export {
   createRefreshBudget,
@@ -26,6 +27,7 @@ export {
   type RefreshStopStore,
   type RefreshStopStoreDeps,
 } from './refresh-stop';
+export { createRuntimeTokenStore, type RuntimeTokenStoreOptions } from './runtime-token-store';
 export { putConnectionSecret, type SetupConnectionDeps, setupConnection } from './setup-connection';
 export {
   createTokenStore,

@@ -19,13 +19,23 @@ export {
   type UpsertOptions,
 } from './books-client';
 export {
+  CRM_MAX_CHANNEL_TOKEN_LENGTH,
   CRM_MAX_IDS_PER_CALL,
+  CRM_MAX_PER_PAGE,
   type CrmClient,
   type CrmRecord,
+  type CrmRecordPage,
   type CrmRecordResult,
   type CrmRecordsResult,
   type CrmTarget,
   createCrmClient,
+  type DisableNotificationsResult,
+  formatCrmDateTime,
+  type ModifiedSinceQuery,
+  type NotificationChannelRequest,
+  type NotificationSubscription,
+  type NotificationSubscriptionsResult,
+  parseCrmDateTime,
 } from './crm-client';
 export {
   classifyZohoFailure,

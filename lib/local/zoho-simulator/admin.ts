@@ -3,6 +3,7 @@
  * authentication, no limits, not counted and not logged.
  *
  *   GET    /state              organizations (settings + contacts/items/invoices), CRM records,
+ *                              Notification API channels (without token and notify_url query),
  *                              faults and stats
  *   POST   /crm/{module}       body = a CRM record with a numeric `id`: create or replace it
  *   DELETE /crm/{module}/{id}
@@ -17,6 +18,7 @@ import { renderRecord } from './books-records';
 import { deleteCrmRecord, putCrmRecord } from './crm';
 import { faultSpecJsonSchema } from './faults';
 import { json, parseJsonObject, type SimRequest, type SimResponse } from './http-io';
+import { snapshotChannels } from './notifications';
 import { BOOKS_ENTITIES, type SimulatorState } from './state';
 import { resetStats, snapshotStats } from './stats';
 import type { CrmRecord } from './types';
@@ -51,6 +53,11 @@ export const snapshotState = (state: SimulatorState) => ({
   crm: Object.fromEntries(
     [...state.crm].map(([module, records]) => [module, [...records.values()]]),
   ),
+  // The token and notify_url's query are secrets of the subscriber: not shown.
+  notificationChannels: snapshotChannels(state).map(({ token: _token, notifyUrl, ...channel }) => {
+    const url = new URL(notifyUrl);
+    return { ...channel, notifyUrl: `${url.origin}${url.pathname}` };
+  }),
   faults: state.faults.list(),
   stats: snapshotStats(state),
 });

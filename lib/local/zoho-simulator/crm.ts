@@ -1,34 +1,20 @@
 /**
- * Zoho CRM v8 record reads (`/crm/v8/{module}/{id}` and `/crm/v8/{module}?ids=`), which is all
- * the sync needs from CRM: notifications carry ids, the worker reads the records (reference
- * zoho-crm-api.md §4, §5). Shapes from Zoho's OpenAPI file zoho-crm-oas/v8.0/record.json.
- * Record writes, search, COQL, notifications and CRM credit/concurrency limits are not simulated.
+ * Zoho CRM v8 record reads (`/crm/v8/{module}/{id}` and `/crm/v8/{module}?ids=` or a sorted page),
+ * which is all the sync needs from CRM: notifications carry ids, the worker reads the records,
+ * the reconciliation sweep lists what changed (reference zoho-crm-api.md §4, §5). Shapes from
+ * Zoho's OpenAPI file zoho-crm-oas/v8.0/record.json. The Notification API (`/actions/watch`) and
+ * its callbacks live in notifications.ts. Record writes, search, COQL and CRM credit/concurrency
+ * limits are not simulated.
  */
-import { json, type SimRequest, type SimResponse } from './http-io';
+import { CRM_MODULES, CRM_ROOT, type CrmModule, canonicalModule } from './crm-modules';
+import { headerValue, json, type SimRequest, type SimResponse } from './http-io';
+import { crmTimestamp } from './ids';
+import { handleWatchRequest, notifyRecordChange, WATCH_PATH } from './notifications';
 import { allowsCrmRead } from './scopes';
 import type { AccessTokenState, SimulatorState } from './state';
 import type { CrmRecord } from './types';
 
-export const CRM_ROOT = '/crm/v8';
-
-/** The modules the simulator knows (CRM has more; any other name is an invalid module here). */
-export const CRM_MODULES = [
-  'Leads',
-  'Accounts',
-  'Contacts',
-  'Deals',
-  'Products',
-  'Sales_Orders',
-  'Quotes',
-  'Invoices',
-  'Vendors',
-] as const;
-
-export type CrmModule = (typeof CRM_MODULES)[number];
-
-/** Module API names in URLs are matched without case (our choice; CRM is lenient here). */
-export const canonicalModule = (name: string): CrmModule | undefined =>
-  CRM_MODULES.find((m) => m.toLowerCase() === name.toLowerCase());
+export { CRM_MODULES, CRM_ROOT, type CrmModule, canonicalModule };
 
 /** The whole-request error shape `{code, details, message, status:'error'}` (OAS API_Exception). */
 const crmError = (
@@ -78,6 +64,11 @@ const noContent = (): SimResponse => ({ status: 204 });
 
 const isCrmId = (id: string) => /^\d{1,25}$/.test(id);
 
+/**
+ * Creates or replaces a record, as a CRM user's save would: `Modified_Time` becomes the
+ * simulator's now unless the record carries one (tests pin it), and channels watching the module
+ * are notified (`insert` for a new id, `update` otherwise).
+ */
 export const putCrmRecord = (state: SimulatorState, module: string, record: CrmRecord): void => {
   const canonical = canonicalModule(module);
   if (!canonical) throw new Error(`unknown CRM module ${module}; known: ${CRM_MODULES.join(', ')}`);
@@ -89,12 +80,26 @@ export const putCrmRecord = (state: SimulatorState, module: string, record: CrmR
     records = new Map();
     state.crm.set(canonical, records);
   }
-  records.set(record.id, structuredClone(record));
+  const before = records.get(record.id);
+  const stored = structuredClone(record);
+  if (stored.Modified_Time === undefined) stored.Modified_Time = crmTimestamp(state.now());
+  records.set(record.id, stored);
+  notifyRecordChange(state, canonical, {
+    operation: before === undefined ? 'insert' : 'update',
+    crmRecordId: record.id,
+    before,
+    after: stored,
+  });
 };
 
+/** Deletes a record; channels watching the module hear `delete` if it existed. */
 export const deleteCrmRecord = (state: SimulatorState, module: string, id: string): void => {
   const canonical = canonicalModule(module);
-  if (canonical) state.crm.get(canonical)?.delete(id);
+  if (!canonical) return;
+  const before = state.crm.get(canonical)?.get(id);
+  if (before === undefined) return;
+  state.crm.get(canonical)?.delete(id);
+  notifyRecordChange(state, canonical, { operation: 'delete', crmRecordId: id, before });
 };
 
 /**
@@ -129,6 +134,9 @@ export const handleCrmRequest = (
   token: AccessTokenState,
   req: SimRequest,
 ): SimResponse => {
+  if (req.path === WATCH_PATH || req.path === `${WATCH_PATH}/`) {
+    return handleWatchRequest(state, token, req);
+  }
   const segments = req.path.slice(CRM_ROOT.length).split('/').filter(Boolean);
   const [moduleName, id, ...rest] = segments;
   if (moduleName === undefined) return crmErrors.invalidUrl();
@@ -137,7 +145,7 @@ export const handleCrmRequest = (
   if (!allowsCrmRead(token.scope, module)) return crmErrors.scopeMismatch();
   // Writes, search, deleted records, upsert, actions...: real endpoints, not simulated.
   if (req.method !== 'GET' || rest.length > 0) return crmErrors.notSimulated();
-  if (id === undefined) return listRecords(state, module, req.query);
+  if (id === undefined) return listRecords(state, module, req);
   if (['search', 'deleted', 'upsert', 'actions'].includes(id)) return crmErrors.notSimulated();
   return getRecord(state, module, id, req.query);
 };
@@ -167,19 +175,67 @@ const getRecord = (
   return json(200, { data: [project(record, fields)] });
 };
 
+/** Sort keys of a record list (Zoho documents id, Created_Time and Modified_Time; unconfirmed). */
+const SORT_FIELDS = ['id', 'Created_Time', 'Modified_Time'] as const;
+type SortField = (typeof SORT_FIELDS)[number];
+
+/** A record's epoch ms for a date-time field; -Infinity when it has none (sorts first). */
+const timeOf = (record: CrmRecord, field: string): number => {
+  const value = record[field];
+  const ms = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms;
+};
+
+const compareIds = (a: CrmRecord, b: CrmRecord): number => {
+  const x = BigInt(a.id);
+  const y = BigInt(b.id);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/** Ties (same second) are broken by id, ascending in both orders: our choice, stable pages. */
+const sortRecords = (records: CrmRecord[], by: SortField, order: 'asc' | 'desc'): CrmRecord[] => {
+  const sign = order === 'asc' ? 1 : -1;
+  return records.sort((a, b) => {
+    if (by === 'id') return sign * compareIds(a, b);
+    const byTime = sign * (timeOf(a, by) - timeOf(b, by));
+    return byTime !== 0 && !Number.isNaN(byTime) ? Math.sign(byTime) : compareIds(a, b);
+  });
+};
+
 /**
- * `GET /crm/v8/{module}?ids=...&fields=...` or a page of all records. In v8 `fields` is
- * mandatory for this call (reference §5, unconfirmed); a read that finds nothing answers 204.
+ * `If-Modified-Since` (OAS record.json header parameter, ISO date-time): only records whose
+ * `Modified_Time` is strictly later. `undefined` when the header is absent, `null` when invalid.
  */
-const listRecords = (
-  state: SimulatorState,
-  module: CrmModule,
-  query: URLSearchParams,
-): SimResponse => {
+const modifiedSinceOf = (req: SimRequest): number | undefined | null => {
+  const raw = headerValue(req.headers, 'if-modified-since');
+  if (raw === undefined) return undefined;
+  const ms = Date.parse(raw);
+  return Number.isNaN(ms) ? null : ms;
+};
+
+/**
+ * Nothing modified since `If-Modified-Since`: 304 with an empty body. The OAS lists the code
+ * `Not Modified` in API_Exception but no status or body for it, and HTTP forbids a body on 304,
+ * so the simulator sends none (unconfirmed what Zoho sends).
+ */
+const notModified = (): SimResponse => ({ status: 304 });
+
+/**
+ * `GET /crm/v8/{module}?ids=...&fields=...` or a page of all records, optionally sorted
+ * (`sort_by` id | Created_Time | Modified_Time, `sort_order` asc | desc, default desc as Zoho
+ * documents; unconfirmed) and limited by `If-Modified-Since`. Without sort parameters the page is
+ * in creation order. In v8 `fields` is mandatory for this call (reference §5, unconfirmed); a
+ * read that finds nothing answers 204, or 304 when `If-Modified-Since` filtered everything out.
+ */
+const listRecords = (state: SimulatorState, module: CrmModule, req: SimRequest): SimResponse => {
+  const query = req.query;
   const { fields, error } = fieldsParam(query);
   if (error) return error;
   if (fields === undefined) return crmErrors.requiredParam('fields');
   const records = state.crm.get(module) ?? new Map<string, CrmRecord>();
+  const since = modifiedSinceOf(req);
+  if (since === null) return crmErrors.invalidParam('If-Modified-Since');
+  const modified = (r: CrmRecord) => since === undefined || timeOf(r, 'Modified_Time') > since;
 
   const ids = parseList(query.get('ids'));
   if (ids !== undefined) {
@@ -187,10 +243,11 @@ const listRecords = (
       return crmErrors.limitExceeded('ids', MAX_IDS, 'Record count exceeded');
     const invalid = ids.find((i) => !isCrmId(i));
     if (invalid !== undefined) return crmErrors.invalidId(invalid);
-    const found = [...new Set(ids)]
+    const existing = [...new Set(ids)]
       .map((i) => records.get(i))
       .filter((r): r is CrmRecord => r !== undefined);
-    if (found.length === 0) return noContent();
+    const found = existing.filter(modified);
+    if (found.length === 0) return existing.length > 0 ? notModified() : noContent();
     return json(200, {
       data: found.map((r) => project(r, fields)),
       info: { per_page: found.length, count: found.length, page: 1, more_records: false },
@@ -203,7 +260,19 @@ const listRecords = (
   if (!Number.isInteger(perPage) || perPage < 1 || perPage > MAX_PER_PAGE) {
     return crmErrors.invalidParam('per_page');
   }
-  const all = [...records.values()];
+  const sortBy = query.get('sort_by');
+  const sortOrder = query.get('sort_order');
+  if (sortBy !== null && !(SORT_FIELDS as readonly string[]).includes(sortBy)) {
+    return crmErrors.invalidParam('sort_by');
+  }
+  if (sortOrder !== null && sortOrder !== 'asc' && sortOrder !== 'desc') {
+    return crmErrors.invalidParam('sort_order');
+  }
+  let all = [...records.values()].filter(modified);
+  if (all.length === 0 && since !== undefined && records.size > 0) return notModified();
+  if (sortBy !== null || sortOrder !== null) {
+    all = sortRecords(all, (sortBy ?? 'id') as SortField, sortOrder ?? 'desc');
+  }
   const slice = all.slice((page - 1) * perPage, page * perPage);
   if (slice.length === 0) return noContent();
   return json(200, {
@@ -213,6 +282,9 @@ const listRecords = (
       count: slice.length,
       page,
       more_records: all.length > page * perPage,
+      ...(sortBy === null && sortOrder === null
+        ? {}
+        : { sort_by: sortBy ?? 'id', sort_order: sortOrder ?? 'desc' }),
     },
   });
 };

@@ -31,3 +31,11 @@ export const booksTimestamp = (epochMs: number): string => {
 
 /** Books dates are `YYYY-MM-DD`. */
 export const booksDate = (epochMs: number): string => new Date(epochMs).toISOString().slice(0, 10);
+
+/**
+ * CRM writes date-times as ISO 8601 with seconds and a coloned offset, e.g.
+ * `2024-05-01T09:30:00+05:30` (OAS record.json `Modified_Time`, notifications.json
+ * `channel_expiry`); in the organization's time zone there, UTC (`+00:00`) here.
+ */
+export const crmTimestamp = (epochMs: number): string =>
+  `${new Date(epochMs).toISOString().slice(0, 19)}+00:00`;

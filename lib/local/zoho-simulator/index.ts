@@ -1,6 +1,6 @@
 /**
  * The Zoho simulator's public surface. It is a hand-written HTTP stand-in for Zoho's accounts
- * server, Books v3 and CRM v8 reads, because no Zoho emulator exists; see server.ts.
+ * server, Books v3, CRM v8 reads and CRM's Notification API, because no Zoho emulator exists; see server.ts.
  */
 export { CRM_MODULES, type CrmModule } from './crm';
 export {
@@ -16,6 +16,7 @@ export { CRM_ID_FIELD } from './state';
 export type {
   AccountsStats,
   BooksRecord,
+  CallbackDelivery,
   CrmRecord,
   FaultResponse,
   FaultSpec,
@@ -23,6 +24,7 @@ export type {
   OrganizationStats,
   RequestLogEntry,
   SimulatedClient,
+  SimulatedNotificationChannel,
   SimulatedOrganization,
   SimulatorStats,
   WindowStats,

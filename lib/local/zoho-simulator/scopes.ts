@@ -47,3 +47,23 @@ export const allowsCrmRead = (scope: string | undefined, module: string): boolea
     scopes.has(`zohocrm.modules.${m}.read`)
   );
 };
+
+/**
+ * Notification API calls need `ZohoCRM.notifications.ALL` (OAS notifications.json `security`) or
+ * the operation's own form: READ for GET, CREATE for POST, UPDATE (or WRITE) for PUT/PATCH,
+ * DELETE for DELETE. The reference names these sub-operations (§2); which one each method needs
+ * is our reading, unconfirmed.
+ */
+export const allowsCrmNotifications = (
+  scope: string | undefined,
+  operation: ScopeOperation,
+): boolean => {
+  if (scope === undefined) return true;
+  const scopes = granted(scope);
+  const op = operation.toLowerCase();
+  return (
+    scopes.has('zohocrm.notifications.all') ||
+    scopes.has(`zohocrm.notifications.${op}`) ||
+    (operation === 'UPDATE' && scopes.has('zohocrm.notifications.write'))
+  );
+};

@@ -1,6 +1,7 @@
 /**
  * The Zoho simulator: one HTTP server (node:http, no framework) that plays the Zoho accounts
- * server (OAuth), Zoho Books API v3 and Zoho CRM API v8 reads on a single origin. It is the test
+ * server (OAuth), Zoho Books API v3, Zoho CRM API v8 reads and CRM's Notification API (with its
+ * callbacks, see notifications.ts) on a single origin. It is the test
  * double of zoho-sync's tests and the engine of its local mode (`npm start`).
  *
  * Hand-written on purpose: no emulator of Zoho's APIs exists (no npm package, no vendor sandbox
@@ -51,6 +52,7 @@ import {
   writeResponse,
 } from './http-io';
 import { checkLimits, enterCall, rateLimitHeaders, rejectionResponse } from './limits';
+import { flushNotifications, snapshotChannels } from './notifications';
 import {
   type BooksEntity,
   createOrgState,
@@ -258,7 +260,16 @@ export const startZohoSimulator = async (
   const host = options.host ?? '127.0.0.1';
   const latencyMs = options.latencyMs ?? 0;
   if (!(latencyMs >= 0)) throw new Error(`latencyMs must be >= 0, got ${latencyMs}`);
-  const state = createSimulatorState(options.now ?? Date.now, latencyMs, createFaultRegistry());
+  const callbackTimeoutMs = options.callbackTimeoutMs ?? 5_000;
+  if (!(callbackTimeoutMs > 0)) {
+    throw new Error(`callbackTimeoutMs must be > 0, got ${callbackTimeoutMs}`);
+  }
+  const state = createSimulatorState(
+    options.now ?? Date.now,
+    latencyMs,
+    createFaultRegistry(),
+    callbackTimeoutMs,
+  );
 
   const server = createServer((req, res) => {
     void handle(state, req, res);
@@ -281,6 +292,8 @@ export const startZohoSimulator = async (
       await new Promise<void>((resolve, reject) =>
         server.close((error) => (error ? reject(error) : resolve())),
       );
+      // Callbacks still on their way end within callbackTimeoutMs; nothing outlives the simulator.
+      await flushNotifications(state);
     },
     addClient: (client) => addClient(state, client),
     addOrganization(org) {
@@ -291,6 +304,8 @@ export const startZohoSimulator = async (
     },
     putCrmRecord: (module, record) => putCrmRecord(state, module, record),
     deleteCrmRecord: (module, id) => deleteCrmRecord(state, module, id),
+    notificationChannels: () => snapshotChannels(state),
+    flushNotifications: () => flushNotifications(state),
     books: {
       contacts: (orgId) => snapshot(orgId, 'contacts'),
       items: (orgId) => snapshot(orgId, 'items'),

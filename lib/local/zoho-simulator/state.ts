@@ -93,9 +93,26 @@ export interface OrgState {
   stats: OrgStatsState;
 }
 
+/**
+ * A Notification API channel (reference zoho-crm-api.md §4). The simulator has one CRM
+ * organization, so channels are global, keyed by `channel_id`.
+ */
+export interface NotificationChannelState {
+  readonly channelId: string;
+  /** `{Module}.{create|edit|delete|all}` with the module's canonical API name, as subscribed. */
+  events: Set<string>;
+  notifyUrl: string;
+  token: string | undefined;
+  expiresAtMs: number;
+  returnAffectedFieldValues: boolean;
+  notifyOnRelatedAction: boolean;
+}
+
 export interface SimulatorState {
   readonly now: () => number;
   readonly latencyMs: number;
+  /** Real-time limit of one Notification API callback (the simulator's choice). */
+  readonly callbackTimeoutMs: number;
   readonly nextId: () => string;
   baseUrl: string;
   readonly clients: Map<string, ClientState>;
@@ -105,6 +122,10 @@ export interface SimulatorState {
   readonly orgs: Map<string, OrgState>;
   /** CRM records by canonical module API name, then id. */
   readonly crm: Map<string, Map<string, CrmRecord>>;
+  /** Notification API channels by channel_id. */
+  readonly channels: Map<string, NotificationChannelState>;
+  /** Callbacks on their way; `flushNotifications()` awaits them. */
+  readonly pendingCallbacks: Set<Promise<void>>;
   readonly faults: FaultRegistry;
   stats: StatsState;
 }
@@ -116,9 +137,11 @@ export const createSimulatorState = (
   now: () => number,
   latencyMs: number,
   faults: FaultRegistry,
+  callbackTimeoutMs = 5_000,
 ): SimulatorState => ({
   now,
   latencyMs,
+  callbackTimeoutMs,
   nextId: createIdGenerator(now()),
   baseUrl: '',
   clients: new Map(),
@@ -127,8 +150,15 @@ export const createSimulatorState = (
   grantCodes: new Map(),
   orgs: new Map(),
   crm: new Map(),
+  channels: new Map(),
+  pendingCallbacks: new Set(),
   faults,
-  stats: { accounts: createAccountsStats(), accountsByClientId: new Map(), requests: [] },
+  stats: {
+    accounts: createAccountsStats(),
+    accountsByClientId: new Map(),
+    requests: [],
+    callbacks: [],
+  },
 });
 
 const DEFAULT_PLAN: BooksPlan = 'professional';

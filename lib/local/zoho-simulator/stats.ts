@@ -1,5 +1,11 @@
 import type { OrgState, SimulatorState } from './state';
-import type { AccountsStats, RequestLogEntry, SimulatorStats, WindowStats } from './types';
+import type {
+  AccountsStats,
+  CallbackDelivery,
+  RequestLogEntry,
+  SimulatorStats,
+  WindowStats,
+} from './types';
 
 /** Counters of one organization; `dailyUsed` is read from the limit state instead. */
 export interface OrgStatsState {
@@ -17,9 +23,12 @@ export interface StatsState {
   readonly accounts: Record<AccountsCounter, number>;
   readonly accountsByClientId: Map<string, Record<AccountsCounter, number>>;
   readonly requests: RequestLogEntry[];
+  /** Notification API callbacks sent, oldest first. */
+  readonly callbacks: CallbackDelivery[];
 }
 
 const MAX_LOGGED_REQUESTS = 10_000;
+const MAX_LOGGED_CALLBACKS = 1_000;
 const MAX_WINDOWS = 10_000;
 
 export const createOrgStats = (): OrgStatsState => ({
@@ -82,11 +91,19 @@ export const logRequest = (state: SimulatorState, entry: RequestLogEntry): void 
   if (log.length > MAX_LOGGED_REQUESTS) log.splice(0, log.length - MAX_LOGGED_REQUESTS);
 };
 
+/** A Notification API callback that was answered (or failed). */
+export const logCallback = (state: SimulatorState, delivery: CallbackDelivery): void => {
+  const log = state.stats.callbacks;
+  log.push(delivery);
+  if (log.length > MAX_LOGGED_CALLBACKS) log.splice(0, log.length - MAX_LOGGED_CALLBACKS);
+};
+
 export const resetStats = (state: SimulatorState): void => {
   state.stats = {
     accounts: createAccountsStats(),
     accountsByClientId: new Map(),
     requests: [],
+    callbacks: [],
   };
   for (const org of state.orgs.values()) org.stats = createOrgStats();
 };
@@ -115,5 +132,6 @@ export const snapshotStats = (state: SimulatorState): SimulatorStats => {
       ),
     },
     requests: state.stats.requests.map((r) => ({ ...r })),
+    callbacks: state.stats.callbacks.map((c) => ({ ...c, crmRecordIds: [...c.crmRecordIds] })),
   };
 };

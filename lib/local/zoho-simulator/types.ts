@@ -13,6 +13,11 @@ export interface ZohoSimulatorOptions {
    */
   readonly now?: () => number;
   /**
+   * Real-time limit (ms) of one Notification API callback POST; a slower `notify_url` counts as
+   * a failed delivery. Zoho does not document its own timeout. @default 5000
+   */
+  readonly callbackTimeoutMs?: number;
+  /**
    * Artificial latency (real time, ms) added to every Books and CRM response, so that in-flight
    * requests overlap and the concurrency limit becomes observable. Not applied to the accounts
    * server or the admin endpoints. @default 0
@@ -146,6 +151,34 @@ export interface RequestLogEntry {
   readonly atMs: number;
 }
 
+/** One Notification API callback the simulator sent. */
+export interface CallbackDelivery {
+  readonly channelId: string;
+  readonly module: string;
+  readonly operation: 'insert' | 'update' | 'delete';
+  readonly crmRecordIds: readonly string[];
+  /** The notify_url without its query string (the query usually holds a secret). */
+  readonly url: string;
+  /** HTTP status of the answer; 0 when none came (refused, timed out). */
+  readonly status: number;
+  /** Set when no answer came. */
+  readonly error?: string;
+  /** Simulator clock when the callback was sent. */
+  readonly atMs: number;
+}
+
+/** A Notification API channel as the simulator holds it (reference zoho-crm-api.md §4). */
+export interface SimulatedNotificationChannel {
+  readonly channelId: string;
+  readonly events: readonly string[];
+  readonly notifyUrl: string;
+  readonly token?: string;
+  /** Epoch ms (simulator clock). */
+  readonly expiresAtMs: number;
+  readonly returnAffectedFieldValues: boolean;
+  readonly notifyOnRelatedAction: boolean;
+}
+
 export interface SimulatorStats {
   readonly organizations: Readonly<Record<string, OrganizationStats>>;
   readonly accounts: {
@@ -154,6 +187,8 @@ export interface SimulatorStats {
   };
   /** The last 10,000 requests (admin endpoints excluded), oldest first. */
   readonly requests: readonly RequestLogEntry[];
+  /** The last 1,000 Notification API callbacks, oldest first (in the order they finished). */
+  readonly callbacks: readonly CallbackDelivery[];
 }
 
 export interface GrantCodeOptions {
@@ -170,9 +205,21 @@ export interface ZohoSimulator {
   /** Registers a client (or updates its secret/settings) and adds its refresh token. */
   addClient(client: SimulatedClient): void;
   addOrganization(org: SimulatedOrganization): void;
-  /** Creates or replaces a CRM record (the id must be numeric, as CRM ids are). */
+  /**
+   * Creates or replaces a CRM record (the id must be numeric, as CRM ids are). `Modified_Time`
+   * is set from the simulator clock unless the record carries one. Watched modules notify their
+   * channels (fire and forget; see `flushNotifications`).
+   */
   putCrmRecord(module: string, record: CrmRecord): void;
+  /** Deletes a CRM record; watched modules notify their channels. */
   deleteCrmRecord(module: string, id: string): void;
+  /** The unexpired Notification API channels, by channel id. */
+  notificationChannels(): SimulatedNotificationChannel[];
+  /**
+   * Resolves once every Notification API callback sent so far has been answered or has failed,
+   * so a test can assert on what the callbacks caused. Never rejects.
+   */
+  flushNotifications(): Promise<void>;
   /** Snapshots of the Books data, rendered as the API renders them. */
   readonly books: {
     contacts(orgId: string): BooksRecord[];

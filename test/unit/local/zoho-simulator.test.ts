@@ -853,7 +853,8 @@ describe('zoho-simulator', () => {
       expect((await admin('DELETE', '/faults')).status).toBe(200);
       expect((await books(token, '/items', { orgId })).status).toBe(200);
       expect((await jsonOf(await crm(token, '/Accounts/4150868000000004001'))).data).toStrictEqual([
-        { id: '4150868000000004001', Account_Name: 'Via admin' },
+        // Modified_Time is stamped from the simulator clock, as a CRM save would.
+        { id: '4150868000000004001', Account_Name: 'Via admin', Modified_Time: expect.any(String) },
       ]);
       expect(zoho.stats().organizations[orgId]?.calls).toBe(2);
     });

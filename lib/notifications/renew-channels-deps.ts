@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import type { AwsClients } from '../aws';
+import { type Config, ConfigError, ENV } from '../config';
+import { unlimitedLimiter } from '../limits/unlimited-limiter';
+import {
+  createPowertoolsMetricsRecorder,
+  type Logger,
+  type MetricsRecorder,
+  logger as sharedLogger,
+} from '../observability';
+import { createConnectionStore } from '../tokens/connection-store';
+import { listConnectionIds } from '../tokens/list-connections';
+import { createRuntimeTokenStore } from '../tokens/runtime-token-store';
+import { createCrmClient } from '../zoho';
+import { createNotificationChannelStore } from './channel-store';
+import type { RenewChannelsDeps } from './renew-channels';
+
+export interface RenewChannelsRuntime {
+  readonly config: Config;
+  readonly clients: AwsClients;
+  /** @default config.publicBaseUrl; local mode passes its local API's URL. */
+  readonly publicBaseUrl?: string;
+  readonly fetch?: typeof fetch;
+  readonly now?: () => number;
+  readonly newId?: () => string;
+  readonly logger?: Logger;
+  /** @default Powertools Metrics in namespace ZohoSync */
+  readonly metrics?: MetricsRecorder;
+}
+
+/**
+ * Assembles channel renewal's collaborators once per container.
+ * @throws {ConfigError} when no public base URL is configured: without it no notify_url exists.
+ */
+export const createRenewChannelsDeps = (runtime: RenewChannelsRuntime): RenewChannelsDeps => {
+  const { config, clients } = runtime;
+  const publicBaseUrl = (runtime.publicBaseUrl ?? config.publicBaseUrl)?.replace(/\/+$/, '');
+  if (publicBaseUrl === undefined || publicBaseUrl === '') {
+    throw new ConfigError(
+      `invalid configuration: ${ENV.publicBaseUrl} is required to renew notification channels`,
+    );
+  }
+  const now = runtime.now ?? Date.now;
+  const logger = runtime.logger ?? sharedLogger;
+  const http = { fetch: runtime.fetch ?? fetch, timeoutMs: config.zohoTimeoutMs };
+  const connections = createConnectionStore({
+    secretsManager: clients.secretsManager,
+    secretPrefix: config.secretPrefix,
+    cacheTtlMs: config.cacheTtlSeconds * 1000,
+    now,
+  });
+  return {
+    listConnectionIds: () =>
+      listConnectionIds({
+        secretsManager: clients.secretsManager,
+        secretPrefix: config.secretPrefix,
+      }),
+    getConnection: (connectionId) => connections.get(connectionId),
+    tokens: createRuntimeTokenStore({
+      config,
+      clients,
+      http,
+      now,
+      logger,
+      newId: runtime.newId ?? randomUUID,
+    }),
+    // CRM calls spend CRM credits, not the Books budget the limiter guards (callZoho skips it).
+    limiter: unlimitedLimiter,
+    crm: createCrmClient(http),
+    channels: createNotificationChannelStore({
+      dynamodb: clients.dynamodb,
+      tableName: config.tableName,
+    }),
+    publicBaseUrl,
+    now,
+    logger,
+    metrics: runtime.metrics ?? createPowertoolsMetricsRecorder(),
+  };
+};

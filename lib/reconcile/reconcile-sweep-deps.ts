@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { type AwsClients, sendQueueMessages } from '../aws';
+import type { Config } from '../config';
+import { unlimitedLimiter } from '../limits/unlimited-limiter';
+import { type Logger, logger as sharedLogger } from '../observability';
+import { createConnectionStore } from '../tokens/connection-store';
+import { listConnectionIds } from '../tokens/list-connections';
+import { createRuntimeTokenStore } from '../tokens/runtime-token-store';
+import { createCrmClient } from '../zoho';
+import { createReconcileCursorStore } from './cursor-store';
+import type { ReconcileSweepDeps } from './reconcile-sweep';
+
+export interface ReconcileSweepRuntime {
+  readonly config: Config;
+  readonly clients: AwsClients;
+  readonly fetch?: typeof fetch;
+  readonly now?: () => number;
+  readonly newId?: () => string;
+  readonly logger?: Logger;
+}
+
+/** Assembles the reconciliation sweep's collaborators once per container. */
+export const createReconcileSweepDeps = (runtime: ReconcileSweepRuntime): ReconcileSweepDeps => {
+  const { config, clients } = runtime;
+  const now = runtime.now ?? Date.now;
+  const newId = runtime.newId ?? randomUUID;
+  const logger = runtime.logger ?? sharedLogger;
+  const http = { fetch: runtime.fetch ?? fetch, timeoutMs: config.zohoTimeoutMs };
+  const connections = createConnectionStore({
+    secretsManager: clients.secretsManager,
+    secretPrefix: config.secretPrefix,
+    cacheTtlMs: config.cacheTtlSeconds * 1000,
+    now,
+  });
+  return {
+    listConnectionIds: () =>
+      listConnectionIds({
+        secretsManager: clients.secretsManager,
+        secretPrefix: config.secretPrefix,
+      }),
+    getConnection: (connectionId) => connections.get(connectionId),
+    tokens: createRuntimeTokenStore({ config, clients, http, now, logger, newId }),
+    // CRM calls spend CRM credits, not the Books budget the limiter guards (callZoho skips it).
+    limiter: unlimitedLimiter,
+    crm: createCrmClient(http),
+    cursors: createReconcileCursorStore({
+      dynamodb: clients.dynamodb,
+      tableName: config.tableName,
+      now,
+    }),
+    enqueue: (messages) =>
+      sendQueueMessages(
+        clients.sqs,
+        config.syncQueueUrl,
+        messages.map((message) => ({
+          id: message.messageId,
+          body: JSON.stringify(message),
+          connectionId: message.connectionId,
+        })),
+      ),
+    now,
+    newId,
+    logger,
+    lookbackMs: config.reconcileLookbackHours * 3_600_000,
+    maxPages: config.reconcileMaxPages,
+  };
+};
