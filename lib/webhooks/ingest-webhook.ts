@@ -54,7 +54,7 @@ export const ingestWebhook = async (
     connectionId,
     crmModule: payload.crmModule,
     crmRecordId,
-    source: payload.bodyToken === undefined ? 'workflow-webhook' : 'notification',
+    source: payload.channelId === undefined ? 'workflow-webhook' : 'notification',
     receivedAtMs,
     attempt: 0,
     deferrals: 0,

@@ -60,6 +60,8 @@ export interface WebhookPayload {
   readonly operation: string | undefined;
   /** The Notification API echoes the channel's `token` in the body. */
   readonly bodyToken: string | undefined;
+  /** Only Notification API callbacks carry a channel id. */
+  readonly channelId: string | undefined;
 }
 
 /**
@@ -103,5 +105,6 @@ export const toWebhookPayload = (body: Record<string, unknown>): WebhookPayload 
     crmRecordIds: ids,
     operation: payload.operation,
     bodyToken: payload.token,
+    channelId: payload.channel_id === undefined ? undefined : String(payload.channel_id),
   };
 };

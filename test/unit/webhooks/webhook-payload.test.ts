@@ -20,6 +20,7 @@ describe('webhook payload', () => {
       crmRecordIds: [CRM_ACCOUNT_ID],
       operation: undefined,
       bodyToken: undefined,
+      channelId: undefined,
     });
   });
 
@@ -38,6 +39,7 @@ describe('webhook payload', () => {
     expect(payload.crmRecordIds).toStrictEqual([CRM_ACCOUNT_ID, '4876876000000345002']);
     expect(payload.bodyToken).toBe('webhook-secret-0123456789');
     expect(payload.operation).toBe('update');
+    expect(payload.channelId).toBe('1000000068001');
   });
 
   it('sniffs JSON when the content type is missing', () => {
