@@ -299,10 +299,21 @@ export const createConnectionBreaker = (deps: ConnectionBreakerDeps): Connection
     return { kind: 'carried', delaySeconds };
   };
 
+  /** connectionId -> the breaker read under way: a batch's parallel records share one read. */
+  const reading = new Map<string, ReturnType<typeof store.get>>();
+  const readState = (connectionId: string): ReturnType<typeof store.get> => {
+    const pending = reading.get(connectionId);
+    if (pending !== undefined) return pending;
+    const read = store.get(connectionId).finally(() => reading.delete(connectionId));
+    reading.set(connectionId, read);
+    return read;
+  };
+
   const admit = async (message: BreakerMessage, round = 0): Promise<Admission> => {
     const { connectionId } = message;
     if ((closedUntil.get(connectionId) ?? 0) > deps.now()) return { kind: 'closed' };
-    const state = await store.get(connectionId);
+    // A re-decision after a lost race must see the newest state, not a shared older read.
+    const state = round === 0 ? await readState(connectionId) : await store.get(connectionId);
     if (state === undefined) {
       rememberClosed(connectionId);
       return { kind: 'closed' };

@@ -146,8 +146,7 @@ const main = async (): Promise<void> => {
     const webhook = await import('../../functions/crm-webhook');
     const worker = await import('../../functions/sync-worker');
 
-    const api = await startLocalHttpApi({
-      port: Number(values.port),
+    const routing = {
       routes: [
         {
           method: 'POST',
@@ -163,7 +162,16 @@ const main = async (): Promise<void> => {
           functionName: 'crm-webhook',
         },
       ],
-    });
+    };
+    const requestedPort = Number(values.port);
+    const api = await startLocalHttpApi({ port: requestedPort, ...routing }).catch(
+      async (error: NodeJS.ErrnoException) => {
+        // The default port may be taken; scripts read the real URL from .zoho-sync/local.json.
+        if (error.code !== 'EADDRINUSE' || process.argv.includes('--port')) throw error;
+        logger.warn('port taken; using a free one', { port: requestedPort });
+        return startLocalHttpApi({ port: 0, ...routing });
+      },
+    );
     stops.push(() => api.stop());
     const poller = startSqsPoller({
       sqs: clients.sqs,
