@@ -78,6 +78,12 @@ export interface ZohoSyncFunctionProps {
   readonly entry: string;
   readonly description: string;
   readonly defaults: FunctionDefaults;
+  /**
+   * Env vars this function needs on top of `defaults.environment` (e.g. the public base URL of
+   * channel renewal). They may not redefine a shared variable.
+   * @default none
+   */
+  readonly environment?: Readonly<Record<string, string>>;
   readonly timeout: Duration;
   /** @default 256 */
   readonly memorySize?: number;
@@ -104,6 +110,14 @@ export class ZohoSyncFunction extends Construct {
   constructor(scope: Construct, id: string, props: ZohoSyncFunctionProps) {
     super(scope, id);
     const { defaults } = props;
+    const sharedEnvironment = { ...defaults.environment, NODE_OPTIONS: '--enable-source-maps' };
+    const extraEnvironment = props.environment ?? {};
+    const redefined = Object.keys(extraEnvironment).filter((name) => name in sharedEnvironment);
+    if (redefined.length > 0) {
+      throw new Error(
+        `${this.node.path}: environment redefines shared variable(s) ${redefined.join(', ')}`,
+      );
+    }
 
     this.logGroup = new LogGroup(this, 'Logs', {
       retention: defaults.logRetention,
@@ -127,7 +141,7 @@ export class ZohoSyncFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       tracing: defaults.tracing ? Tracing.ACTIVE : Tracing.DISABLED,
-      environment: { ...defaults.environment, NODE_OPTIONS: '--enable-source-maps' },
+      environment: { ...sharedEnvironment, ...extraEnvironment },
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: fileURLToPath(new URL('../package-lock.json', import.meta.url)),
       bundling: toNodejsBundling(FUNCTION_BUNDLE_OPTIONS),

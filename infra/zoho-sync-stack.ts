@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
 import { ENV } from '../lib/config';
@@ -28,6 +27,10 @@ export interface ScheduledFunctionAccess {
   readonly publishAlerts?: boolean;
   /** Connection secrets: `read` (credentials only) or `token-store` (also access tokens). */
   readonly connectionSecrets?: 'read' | 'token-store';
+  /** secretsmanager:ListSecrets (on `*`, the only resource it accepts), to find the connections. */
+  readonly listConnections?: boolean;
+  /** The HTTP API's public base URL in `ZOHO_SYNC_PUBLIC_BASE_URL` (ENV.publicBaseUrl). */
+  readonly publicBaseUrl?: boolean;
 }
 
 export interface ScheduledFunctionSpec {
@@ -51,16 +54,52 @@ export const RELEASE_DEFERRED: ScheduledFunctionSpec = {
 };
 
 /**
- * The scheduled functions of a full deployment. Channel renewal and the reconciliation sweep
- * join this list when their handlers exist.
+ * Every 12 hours: keeps each connection's Zoho CRM Notification API channel alive (it renews a
+ * channel with less than two days left, so one failed run still leaves time for the next). It
+ * builds each channel's notify_url from the API's public base URL.
  */
-export const DEFAULT_SCHEDULED_FUNCTIONS: readonly ScheduledFunctionSpec[] = [RELEASE_DEFERRED];
+export const RENEW_CHANNELS: ScheduledFunctionSpec = {
+  id: 'RenewChannels',
+  entry: functionEntry('renew-channels'),
+  description: 'zoho-sync renew-channels: keeps each CRM notification channel alive',
+  schedule: Schedule.rate(Duration.hours(12)),
+  timeout: Duration.minutes(5),
+  access: {
+    table: true,
+    connectionSecrets: 'token-store',
+    listConnections: true,
+    publicBaseUrl: true,
+  },
+};
+
+/**
+ * Every hour: enqueues the CRM records modified since each connection's cursor, catching
+ * changes whose webhook or notification never arrived.
+ */
+export const RECONCILE_SWEEP: ScheduledFunctionSpec = {
+  id: 'ReconcileSweep',
+  entry: functionEntry('reconcile-sweep'),
+  description: 'zoho-sync reconcile-sweep: enqueues CRM records changed since the last sweep',
+  schedule: Schedule.rate(Duration.hours(1)),
+  timeout: Duration.minutes(5),
+  access: {
+    table: true,
+    sendToSyncQueue: true,
+    connectionSecrets: 'token-store',
+    listConnections: true,
+  },
+};
+
+/** The scheduled functions of a full deployment. */
+export const DEFAULT_SCHEDULED_FUNCTIONS: readonly ScheduledFunctionSpec[] = [
+  RELEASE_DEFERRED,
+  RENEW_CHANNELS,
+  RECONCILE_SWEEP,
+];
 
 export interface ZohoSyncStackProps extends StackProps {
   readonly settings: ZohoSyncSettings;
-  /**
-   * @default DEFAULT_SCHEDULED_FUNCTIONS, minus those whose handler file does not exist yet
-   */
+  /** @default DEFAULT_SCHEDULED_FUNCTIONS */
   readonly scheduledFunctions?: readonly ScheduledFunctionSpec[];
 }
 
@@ -125,8 +164,8 @@ export class ZohoSyncStack extends Stack {
       batchSize: settings.batchSize,
       orgConcurrency: settings.orgConcurrency,
     });
-    this.scheduled = (props.scheduledFunctions ?? this.existingDefaultScheduledFunctions()).map(
-      (spec) => this.addScheduledFunction(spec, defaults),
+    this.scheduled = (props.scheduledFunctions ?? DEFAULT_SCHEDULED_FUNCTIONS).map((spec) =>
+      this.addScheduledFunction(spec, defaults),
     );
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
@@ -176,6 +215,9 @@ export class ZohoSyncStack extends Stack {
       schedule: spec.schedule,
       timeout: spec.timeout,
       defaults,
+      ...(spec.access.publicBaseUrl === true
+        ? { environment: { [ENV.publicBaseUrl]: this.ingest.baseUrl } }
+        : {}),
     });
     const { function: fn, role } = scheduled.handler;
     if (spec.access.table === true) this.state.grantData(fn);
@@ -183,23 +225,7 @@ export class ZohoSyncStack extends Stack {
     if (spec.access.publishAlerts === true) this.alerts.grantPublish(fn);
     if (spec.access.connectionSecrets === 'read') this.secrets.grantReadCredentials(role);
     if (spec.access.connectionSecrets === 'token-store') this.secrets.grantTokenStore(role);
+    if (spec.access.listConnections === true) this.secrets.grantListConnections(role);
     return scheduled;
-  }
-
-  /**
-   * The default scheduled functions whose handler file exists. Temporary: release-deferred is
-   * being written in parallel; once every default handler exists, use the list as it is.
-   */
-  private existingDefaultScheduledFunctions(): readonly ScheduledFunctionSpec[] {
-    return DEFAULT_SCHEDULED_FUNCTIONS.filter((spec) => {
-      const exists = existsSync(spec.entry);
-      if (!exists) {
-        Annotations.of(this).addWarningV2(
-          'zoho-sync:missing-scheduled-function',
-          `${spec.entry} does not exist yet; the ${spec.id} schedule is left out of this synth.`,
-        );
-      }
-      return exists;
-    });
   }
 }

@@ -13,6 +13,13 @@ export const TOKEN_STORE_ACTIONS = [
   'secretsmanager:CreateSecret',
 ] as const;
 
+/** Finds the connections: the names of the `zoho-sync/<connectionId>` secrets. */
+export const LIST_CONNECTIONS_ACTIONS = ['secretsmanager:ListSecrets'] as const;
+
+/** Why {@link ConnectionSecrets.grantListConnections} allows an action on `*`. */
+export const LIST_SECRETS_REASON =
+  'Scheduled functions find the connections with secretsmanager:ListSecrets, which has no resource-level permissions (IAM accepts only Resource "*"). It returns secret names and metadata only, never secret values; reading a value still needs GetSecretValue, which stays limited to zoho-sync/*.';
+
 const WILDCARD_REASON =
   'Connections are added after deploy with the setup CLI (one secret per connection, plus its access-token secret), so the stack cannot name them; the grant is limited to the zoho-sync/ prefix.';
 
@@ -73,6 +80,25 @@ export class ConnectionSecrets extends Construct {
       }),
     );
     this.acknowledgeWildcard(role);
+  }
+
+  /**
+   * Listing the connections (lib/tokens/list-connections.ts): `secretsmanager:ListSecrets` on
+   * `*`, the only resource IAM accepts for it. It reveals which secrets exist, not what they
+   * hold, so the function still needs {@link grantTokenStore} or {@link grantReadCredentials}.
+   */
+  grantListConnections(role: Role): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'ListConnections',
+        actions: [...LIST_CONNECTIONS_ACTIONS],
+        resources: ['*'],
+      }),
+    );
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: LIST_SECRETS_REASON,
+    });
   }
 
   private acknowledgeWildcard(role: Role): void {

@@ -10,13 +10,17 @@ export interface ScheduledFunctionProps {
   readonly schedule: Schedule;
   readonly timeout: Duration;
   readonly defaults: FunctionDefaults;
+  /** Env vars on top of `defaults.environment`. @default none */
+  readonly environment?: Readonly<Record<string, string>>;
 }
 
 /**
  * A function run by an EventBridge schedule rule. The work it does is a sweep that the next run
- * repeats, so a failed run is not retried (no async retries, one EventBridge attempt) and only
- * one run at a time is allowed (reserved concurrency 1), which keeps two sweeps from moving the
- * same items. Failures show up through its errors alarm.
+ * repeats, so a failed run is not retried (no async retries, one EventBridge attempt). No
+ * concurrency is reserved: new AWS accounts have a quota of 10 concurrent executions and cannot
+ * reserve any, which would fail the deploy, and overlapping runs are harmless (release sends
+ * before it deletes, renewal re-enables the same channel id, the sweep's cursor only moves after
+ * its messages are sent). Failures show up through its errors alarm.
  */
 export class ScheduledFunction extends Construct {
   readonly handler: ZohoSyncFunction;
@@ -28,9 +32,9 @@ export class ScheduledFunction extends Construct {
       entry: props.entry,
       description: props.description,
       defaults: props.defaults,
+      ...(props.environment === undefined ? {} : { environment: props.environment }),
       timeout: props.timeout,
       retryAttempts: 0,
-      reservedConcurrentExecutions: 1,
     });
     this.rule = new Rule(this, 'Schedule', {
       description: `Runs ${props.description}`,

@@ -6,8 +6,10 @@ import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { LIST_SECRETS_REASON } from '../../infra/constructs/connection-secrets';
 import { createZohoSyncApp } from '../../infra/zoho-sync-app';
-import { RELEASE_DEFERRED_WIRING, type Synthesized, synthZohoSync } from './synth-zoho-sync';
+import { ENV } from '../../lib/config';
+import { logicalId, type Synthesized, scheduledFunction, synthZohoSync } from './synth-zoho-sync';
 
 /*
  * cdk-nag 3 is a policy-validation plugin, not an Aspect: it reports nothing through
@@ -63,13 +65,14 @@ const acknowledgements = (scope: IConstruct): Map<string, string[]> => {
 
 const SECRETS_WILDCARD =
   'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:zoho-sync/*]';
+const ANY_RESOURCE = 'AwsSolutions-IAM5[Resource::*]';
 
 describe('cdk-nag AwsSolutions', () => {
   describe('with the default context', () => {
     let synthesized: Synthesized;
 
     beforeAll(() => {
-      synthesized = synthZohoSync({ scheduledFunctions: [RELEASE_DEFERRED_WIRING] });
+      synthesized = synthZohoSync();
     });
 
     it('leaves no unacknowledged finding in the synth validation report', () => {
@@ -82,15 +85,22 @@ describe('cdk-nag AwsSolutions', () => {
 
     it('acknowledges exactly the reviewed rules, each with a reason', () => {
       const acknowledged = acknowledgements(synthesized.app);
-      expect([...acknowledged.keys()].sort()).toStrictEqual([
-        'AwsSolutions-APIG4',
-        SECRETS_WILDCARD,
-        'AwsSolutions-L1',
-      ]);
-      // Where: both routes; the webhook and worker roles; each of the three functions.
+      expect([...acknowledged.keys()].sort()).toStrictEqual(
+        ['AwsSolutions-APIG4', SECRETS_WILDCARD, ANY_RESOURCE, 'AwsSolutions-L1'].sort(),
+      );
+      // Where: both routes; the roles of the webhook, the worker, channel renewal and the sweep;
+      // each of the five functions.
       expect(acknowledged.get('AwsSolutions-APIG4')).toHaveLength(2);
-      expect(acknowledged.get(SECRETS_WILDCARD)).toHaveLength(2);
-      expect(acknowledged.get('AwsSolutions-L1')).toHaveLength(3);
+      expect(acknowledged.get(SECRETS_WILDCARD)).toHaveLength(4);
+      expect(acknowledged.get('AwsSolutions-L1')).toHaveLength(5);
+      // ListSecrets, on the two roles that list connections, and nothing else on "*".
+      expect(acknowledged.get(ANY_RESOURCE)).toStrictEqual([
+        LIST_SECRETS_REASON,
+        LIST_SECRETS_REASON,
+      ]);
+      expect(LIST_SECRETS_REASON).toMatch(/ListSecrets/);
+      expect(LIST_SECRETS_REASON).toMatch(/names and metadata only, never secret values/);
+      expect(LIST_SECRETS_REASON).toMatch(/no resource-level permissions/);
       for (const reasons of acknowledged.values()) {
         for (const reason of reasons) expect(reason.length).toBeGreaterThan(60);
       }
@@ -111,11 +121,22 @@ describe('cdk-nag AwsSolutions', () => {
       });
     });
 
-    it('stays clean, acknowledging X-Ray wildcard on each function role only', () => {
+    it('stays clean, acknowledging the X-Ray wildcard on each function role only', () => {
       expect(awsSolutionsFindings(synthesized)).toStrictEqual([]);
       expect(directFindings(synthesized.app)).toStrictEqual([]);
-      expect(acknowledgements(synthesized.app).get('AwsSolutions-IAM5[Resource::*]')).toHaveLength(
-        3,
+      const anyResource = acknowledgements(synthesized.app).get(ANY_RESOURCE) ?? [];
+      expect(anyResource.filter((reason) => /X-Ray/.test(reason))).toHaveLength(5);
+      expect(anyResource.filter((reason) => reason === LIST_SECRETS_REASON)).toHaveLength(2);
+      expect(anyResource).toHaveLength(7);
+    });
+
+    it('gives channel renewal the custom domain as its public base URL', () => {
+      const { handler } = scheduledFunction(synthesized.stack, 'RenewChannels');
+      const fn = synthesized.template.toJSON().Resources[
+        logicalId(synthesized.stack, handler.function)
+      ] as { Properties: { Environment: { Variables: Record<string, unknown> } } };
+      expect(fn.Properties.Environment.Variables[ENV.publicBaseUrl]).toBe(
+        'https://zoho-sync.example.com/',
       );
     });
 

@@ -1,7 +1,7 @@
 import type { Role } from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ZohoSyncStack } from '../../infra/zoho-sync-stack';
-import { logicalId, type Synthesized, synthZohoSync } from './synth-zoho-sync';
+import { logicalId, type Synthesized, scheduledFunction, synthZohoSync } from './synth-zoho-sync';
 
 interface Statement {
   readonly Effect: 'Allow' | 'Deny';
@@ -78,12 +78,25 @@ describe('least privilege', () => {
     }
   });
 
-  it('allows no action on every resource ("*") when tracing is off', () => {
-    for (const policy of Object.values(synthesized.template.findResources('AWS::IAM::Policy'))) {
-      for (const statement of policy.Properties.PolicyDocument.Statement as Statement[]) {
-        expect([statement.Resource].flat()).not.toContain('*');
-      }
-    }
+  it('allows nothing on every resource ("*") but ListSecrets, and that only to the two functions that list connections, when tracing is off', () => {
+    const onEveryResource = Object.values(
+      synthesized.template.findResources('AWS::IAM::Policy'),
+    ).flatMap((policy) =>
+      (policy.Properties.PolicyDocument.Statement as Statement[])
+        .filter((statement) => [statement.Resource].flat().includes('*'))
+        .map((statement) => ({ roles: policy.Properties.Roles as unknown, statement })),
+    );
+    expect(onEveryResource).toStrictEqual(
+      ['RenewChannels', 'ReconcileSweep'].map((specId) => ({
+        roles: [{ Ref: id(scheduledFunction(stack, specId).handler.role) }],
+        statement: {
+          Sid: 'ListConnections',
+          Effect: 'Allow',
+          Action: 'secretsmanager:ListSecrets',
+          Resource: '*',
+        },
+      })),
+    );
   });
 
   describe('webhook function', () => {
@@ -96,6 +109,10 @@ describe('least privilege', () => {
         'secretsmanager:GetSecretValue',
         'sqs:SendMessage',
       ]);
+    });
+
+    it('may not list secrets', () => {
+      expect(resourcesAllowedFor(role(), 'secretsmanager:ListSecrets')).toStrictEqual([]);
     });
 
     it('has no DynamoDB, SNS or KMS action at all', () => {
@@ -215,13 +232,7 @@ describe('least privilege', () => {
   });
 
   describe('release-deferred function', () => {
-    const role = () => {
-      const scheduled = stack.scheduled.find(
-        (candidate) => candidate.node.id === 'ReleaseDeferred',
-      );
-      if (scheduled === undefined) throw new Error('no ReleaseDeferred scheduled function');
-      return scheduled.handler.role;
-    };
+    const role = () => scheduledFunction(stack, 'ReleaseDeferred').handler.role;
 
     it('reaches only its logs, the table and the sync queue', () => {
       const services = new Set(allowedActions(role()).map((action) => action.split(':')[0]));
@@ -232,6 +243,73 @@ describe('least privilege', () => {
       expect(resourcesAllowedFor(role(), 'dynamodb:Query')).toStrictEqual([
         [getAtt(stack.state.table)],
       ]);
+    });
+  });
+  /** Secrets statements of a function that lists connections and keeps their tokens. */
+  const expectListAndTokenStoreOnly = (role: Role): void => {
+    expect(resourcesAllowedFor(role, 'secretsmanager:ListSecrets')).toStrictEqual(['*']);
+    const otherSecretActions = allowedActions(role).filter(
+      (action) => action.startsWith('secretsmanager:') && action !== 'secretsmanager:ListSecrets',
+    );
+    expect(otherSecretActions).toStrictEqual([
+      'secretsmanager:CreateSecret',
+      'secretsmanager:DescribeSecret',
+      'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue',
+    ]);
+    for (const action of otherSecretActions) {
+      expect(resourcesAllowedFor(role, action), action).toStrictEqual([ALL_CONNECTION_SECRETS]);
+    }
+  };
+
+  describe('renew-channels function', () => {
+    const role = () => scheduledFunction(stack, 'RenewChannels').handler.role;
+
+    it('reaches only its logs, the table and connection secrets', () => {
+      const services = new Set(allowedActions(role()).map((action) => action.split(':')[0]));
+      expect([...services].sort()).toStrictEqual(['dynamodb', 'logs', 'secretsmanager']);
+      expect(resourcesAllowedFor(role(), 'dynamodb:GetItem')).toStrictEqual([
+        [getAtt(stack.state.table)],
+      ]);
+    });
+
+    it('has no SQS or SNS action at all', () => {
+      const actions = statementsOf(role()).flatMap(actionsOf);
+      expect(actions.filter((action) => /^(sqs|sns):/.test(action))).toStrictEqual([]);
+    });
+
+    it('lists secrets on "*" only, and reads and writes secret values under zoho-sync/ only', () => {
+      expectListAndTokenStoreOnly(role());
+    });
+  });
+
+  describe('reconcile-sweep function', () => {
+    const role = () => scheduledFunction(stack, 'ReconcileSweep').handler.role;
+
+    it('reaches only its logs, the table, the sync queue and connection secrets', () => {
+      const services = new Set(allowedActions(role()).map((action) => action.split(':')[0]));
+      expect([...services].sort()).toStrictEqual(['dynamodb', 'logs', 'secretsmanager', 'sqs']);
+      expect(resourcesAllowedFor(role(), 'dynamodb:GetItem')).toStrictEqual([
+        [getAtt(stack.state.table)],
+      ]);
+    });
+
+    it('may only send to the sync queue, not to the dead-letter queue', () => {
+      expect(allowedActions(role()).filter((action) => action.startsWith('sqs:'))).toStrictEqual([
+        'sqs:SendMessage',
+      ]);
+      expect(resourcesAllowedFor(role(), 'sqs:SendMessage')).toStrictEqual([
+        getAtt(stack.syncQueue.queue),
+      ]);
+    });
+
+    it('has no SNS action at all', () => {
+      const actions = statementsOf(role()).flatMap(actionsOf);
+      expect(actions.filter((action) => action.startsWith('sns:'))).toStrictEqual([]);
+    });
+
+    it('lists secrets on "*" only, and reads and writes secret values under zoho-sync/ only', () => {
+      expectListAndTokenStoreOnly(role());
     });
   });
 });

@@ -1,24 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { App, CfnElement, CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
+import type { ScheduledFunction } from '../../infra/constructs/scheduled-function';
 import { createZohoSyncApp } from '../../infra/zoho-sync-app';
-import type { ZohoSyncStack } from '../../infra/zoho-sync-stack';
-import { RELEASE_DEFERRED, type ScheduledFunctionSpec } from '../../infra/zoho-sync-stack';
-
-/** A handler that bundles in milliseconds, for wiring tests of functions not written yet. */
-export const NOOP_HANDLER = fileURLToPath(new URL('./fixtures/noop-handler.ts', import.meta.url));
-
-/**
- * release-deferred's spec with the stand-in handler: the schedule, grants and alarm under test
- * come from the spec, not from the handler's code (functions/release-deferred.ts is written in
- * parallel; once it exists, tests can use RELEASE_DEFERRED itself).
- */
-export const RELEASE_DEFERRED_WIRING: ScheduledFunctionSpec = {
-  ...RELEASE_DEFERRED,
-  entry: NOOP_HANDLER,
-};
+import type { ScheduledFunctionSpec, ZohoSyncStack } from '../../infra/zoho-sync-stack';
 
 /** cdk.json's context, which the CLI passes to the app, so tests synthesize what the CLI does. */
 const cdkJsonContext = (): Record<string, unknown> =>
@@ -37,7 +23,7 @@ export interface SynthOptions {
    * @default false
    */
   readonly bundle?: boolean;
-  /** @default [RELEASE_DEFERRED_WIRING] */
+  /** @default the stack's DEFAULT_SCHEDULED_FUNCTIONS (the real handlers) */
   readonly scheduledFunctions?: readonly ScheduledFunctionSpec[];
 }
 
@@ -55,7 +41,9 @@ export const synthZohoSync = (options: SynthOptions = {}): Synthesized => {
       ...(options.bundle === true ? {} : { 'aws:cdk:bundling-stacks': [] }),
       ...options.context,
     },
-    scheduledFunctions: options.scheduledFunctions ?? [RELEASE_DEFERRED_WIRING],
+    ...(options.scheduledFunctions === undefined
+      ? {}
+      : { scheduledFunctions: options.scheduledFunctions }),
   });
   return { app, stack, template: Template.fromStack(stack) };
 };
@@ -64,4 +52,11 @@ export const synthZohoSync = (options: SynthOptions = {}): Synthesized => {
 export const logicalId = (stack: ZohoSyncStack, construct: IConstruct): string => {
   const resource = (construct.node.defaultChild ?? construct) as CfnResource;
   return stack.getLogicalId(resource as CfnElement);
+};
+
+/** The scheduled function built from the spec with this construct id, e.g. `RenewChannels`. */
+export const scheduledFunction = (stack: ZohoSyncStack, specId: string): ScheduledFunction => {
+  const scheduled = stack.scheduled.find((candidate) => candidate.node.id === specId);
+  if (scheduled === undefined) throw new Error(`no ${specId} scheduled function`);
+  return scheduled;
 };

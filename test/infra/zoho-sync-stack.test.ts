@@ -2,12 +2,14 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { INGEST_ROUTES } from '../../infra/constructs/http-ingest';
 import { FUNCTION_ARCHITECTURE, FUNCTION_RUNTIME } from '../../infra/function-defaults';
 import type { ZohoSyncStack } from '../../infra/zoho-sync-stack';
 import { TABLE_KEY } from '../../lib/aws/table-keys';
 import { ENV } from '../../lib/config';
+import { NOTIFICATION_ROUTE } from '../../lib/notifications';
 import { METRIC_NAMESPACE, METRICS } from '../../lib/observability/metric-names';
-import { logicalId, type Synthesized, synthZohoSync } from './synth-zoho-sync';
+import { logicalId, type Synthesized, scheduledFunction, synthZohoSync } from './synth-zoho-sync';
 
 type Resource = { Properties: Record<string, unknown> } & Record<string, unknown>;
 
@@ -288,18 +290,23 @@ describe('ZohoSyncStack', () => {
   });
 
   describe('schedules', () => {
-    const releaseDeferred = () => {
-      const scheduled = stack.scheduled.find(
-        (candidate) => candidate.node.id === 'ReleaseDeferred',
-      );
-      if (scheduled === undefined) throw new Error('no ReleaseDeferred scheduled function');
-      return scheduled;
-    };
+    const SCHEDULES = [
+      ['ReleaseDeferred', 'rate(5 minutes)', 60],
+      ['RenewChannels', 'rate(12 hours)', 300],
+      ['ReconcileSweep', 'rate(1 hour)', 300],
+    ] as const;
 
-    it('runs release-deferred every 5 minutes', () => {
-      const { rule, handler } = releaseDeferred();
+    it('has exactly one rule per scheduled function', () => {
+      synthesized.template.resourceCountIs('AWS::Events::Rule', SCHEDULES.length);
+      expect(stack.scheduled.map((scheduled) => scheduled.node.id)).toStrictEqual(
+        SCHEDULES.map(([specId]) => specId),
+      );
+    });
+
+    it.each(SCHEDULES)('runs %s on %s, targeting its function', (specId, expression) => {
+      const { rule, handler } = scheduledFunction(stack, specId);
       const properties = resource(id(rule)).Properties;
-      expect(properties).toMatchObject({ ScheduleExpression: 'rate(5 minutes)', State: 'ENABLED' });
+      expect(properties).toMatchObject({ ScheduleExpression: expression, State: 'ENABLED' });
       expect(properties.Targets).toStrictEqual([
         expect.objectContaining({
           Arn: { 'Fn::GetAtt': [id(handler.function), 'Arn'] },
@@ -314,22 +321,41 @@ describe('ZohoSyncStack', () => {
       });
     });
 
-    it('runs one sweep at a time and does not retry a failed one', () => {
-      const { handler } = releaseDeferred();
-      expect(resource(id(handler.function)).Properties).toMatchObject({
-        ReservedConcurrentExecutions: 1,
-      });
-      synthesized.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-        FunctionName: { Ref: id(handler.function) },
-        MaximumRetryAttempts: 0,
-      });
+    it.each(SCHEDULES)(
+      'does not retry a failed %s run, reserves no concurrency, and stops it after its timeout',
+      (specId, _expression, timeoutSeconds) => {
+        const { handler } = scheduledFunction(stack, specId);
+        const properties = resource(id(handler.function)).Properties;
+        expect(properties).toMatchObject({ Timeout: timeoutSeconds });
+        // A new account's quota of 10 concurrent executions leaves nothing to reserve.
+        expect(properties).not.toHaveProperty('ReservedConcurrentExecutions');
+        synthesized.template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+          FunctionName: { Ref: id(handler.function) },
+          MaximumRetryAttempts: 0,
+        });
+      },
+    );
+
+    it('gives channel renewal the HTTP API URL its notify_url is built on', () => {
+      const { handler } = scheduledFunction(stack, 'RenewChannels');
+      const variables = (
+        resource(id(handler.function)).Properties.Environment as {
+          Variables: Record<string, unknown>;
+        }
+      ).Variables;
+      const baseUrl = variables[ENV.publicBaseUrl];
+      expect(baseUrl).toStrictEqual(stack.resolve(stack.ingest.baseUrl));
+      expect(JSON.stringify(baseUrl)).toContain(JSON.stringify({ Ref: id(stack.ingest.api) }));
+      // The webhook function serves `<base URL>/notifications/{connectionId}`, which is where
+      // lib/notifications points each channel.
+      expect(`${NOTIFICATION_ROUTE}/{connectionId}`).toBe(INGEST_ROUTES.notifications);
     });
   });
 
   describe('functions', () => {
     it('run nodejs22.x on arm64 from an ESM bundle, logging to a log group with retention', () => {
       const functions = resourcesOfType('AWS::Lambda::Function');
-      expect(Object.keys(functions)).toHaveLength(3);
+      expect(Object.keys(functions)).toHaveLength(5);
       for (const fn of Object.values(functions)) {
         expect(fn.Properties).toMatchObject({
           Runtime: FUNCTION_RUNTIME.name,
@@ -346,7 +372,7 @@ describe('ZohoSyncStack', () => {
       const assetDirs = readdirSync(synthesized.app.outdir).filter((name) =>
         name.startsWith('asset.'),
       );
-      expect(assetDirs).toHaveLength(3);
+      expect(assetDirs).toHaveLength(5);
       for (const dir of assetDirs) {
         expect(readdirSync(join(synthesized.app.outdir, dir)).sort()).toStrictEqual([
           'index.mjs',
@@ -356,8 +382,8 @@ describe('ZohoSyncStack', () => {
       expect(existsSync(join(synthesized.app.outdir, 'node_modules'))).toBe(false);
     });
 
-    it('get exactly the shared environment, with resource names by reference', () => {
-      const expected = {
+    it('get exactly the shared environment, with resource names by reference, and renewal the public base URL too', () => {
+      const shared = {
         [ENV.tableName]: { Ref: id(stack.state.table) },
         [ENV.syncQueueUrl]: { Ref: id(stack.syncQueue.queue) },
         [ENV.deadLetterQueueUrl]: { Ref: id(stack.syncQueue.deadLetterQueue) },
@@ -368,8 +394,13 @@ describe('ZohoSyncStack', () => {
         POWERTOOLS_METRICS_NAMESPACE: METRIC_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
       };
-      for (const fn of Object.values(resourcesOfType('AWS::Lambda::Function'))) {
-        expect(fn.Properties.Environment).toStrictEqual({ Variables: expected });
+      const renewal = id(scheduledFunction(stack, 'RenewChannels').handler.function);
+      for (const [logical, fn] of Object.entries(resourcesOfType('AWS::Lambda::Function'))) {
+        const expected =
+          logical === renewal
+            ? { ...shared, [ENV.publicBaseUrl]: stack.resolve(stack.ingest.baseUrl) }
+            : shared;
+        expect(fn.Properties.Environment, logical).toStrictEqual({ Variables: expected });
       }
     });
 
