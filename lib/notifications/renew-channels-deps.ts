@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { AwsClients } from '../aws';
 import { type Config, ConfigError, ENV } from '../config';
 import { unlimitedLimiter } from '../limits/unlimited-limiter';
@@ -6,11 +5,9 @@ import {
   createPowertoolsMetricsRecorder,
   type Logger,
   type MetricsRecorder,
-  logger as sharedLogger,
 } from '../observability';
-import { createConnectionStore } from '../tokens/connection-store';
+import { createConnectionAccess } from '../tokens/connection-access';
 import { listConnectionIds } from '../tokens/list-connections';
-import { createRuntimeTokenStore } from '../tokens/runtime-token-store';
 import { createCrmClient } from '../zoho';
 import { createNotificationChannelStore } from './channel-store';
 import type { RenewChannelsDeps } from './renew-channels';
@@ -40,15 +37,7 @@ export const createRenewChannelsDeps = (runtime: RenewChannelsRuntime): RenewCha
       `invalid configuration: ${ENV.publicBaseUrl} is required to renew notification channels`,
     );
   }
-  const now = runtime.now ?? Date.now;
-  const logger = runtime.logger ?? sharedLogger;
-  const http = { fetch: runtime.fetch ?? fetch, timeoutMs: config.zohoTimeoutMs };
-  const connections = createConnectionStore({
-    secretsManager: clients.secretsManager,
-    secretPrefix: config.secretPrefix,
-    cacheTtlMs: config.cacheTtlSeconds * 1000,
-    now,
-  });
+  const { connections, tokens, http, now, logger } = createConnectionAccess(runtime);
   return {
     listConnectionIds: () =>
       listConnectionIds({
@@ -56,14 +45,7 @@ export const createRenewChannelsDeps = (runtime: RenewChannelsRuntime): RenewCha
         secretPrefix: config.secretPrefix,
       }),
     getConnection: (connectionId) => connections.get(connectionId),
-    tokens: createRuntimeTokenStore({
-      config,
-      clients,
-      http,
-      now,
-      logger,
-      newId: runtime.newId ?? randomUUID,
-    }),
+    tokens,
     // CRM calls spend CRM credits, not the Books budget the limiter guards (callZoho skips it).
     limiter: unlimitedLimiter,
     crm: createCrmClient(http),

@@ -1,11 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { type AwsClients, sendQueueMessages } from '../aws';
 import type { Config } from '../config';
 import { unlimitedLimiter } from '../limits/unlimited-limiter';
-import { type Logger, logger as sharedLogger } from '../observability';
-import { createConnectionStore } from '../tokens/connection-store';
+import type { Logger } from '../observability';
+import { createConnectionAccess } from '../tokens/connection-access';
 import { listConnectionIds } from '../tokens/list-connections';
-import { createRuntimeTokenStore } from '../tokens/runtime-token-store';
 import { createCrmClient } from '../zoho';
 import { createReconcileCursorStore } from './cursor-store';
 import type { ReconcileSweepDeps } from './reconcile-sweep';
@@ -22,16 +20,7 @@ export interface ReconcileSweepRuntime {
 /** Assembles the reconciliation sweep's collaborators once per container. */
 export const createReconcileSweepDeps = (runtime: ReconcileSweepRuntime): ReconcileSweepDeps => {
   const { config, clients } = runtime;
-  const now = runtime.now ?? Date.now;
-  const newId = runtime.newId ?? randomUUID;
-  const logger = runtime.logger ?? sharedLogger;
-  const http = { fetch: runtime.fetch ?? fetch, timeoutMs: config.zohoTimeoutMs };
-  const connections = createConnectionStore({
-    secretsManager: clients.secretsManager,
-    secretPrefix: config.secretPrefix,
-    cacheTtlMs: config.cacheTtlSeconds * 1000,
-    now,
-  });
+  const { connections, tokens, http, now, newId, logger } = createConnectionAccess(runtime);
   return {
     listConnectionIds: () =>
       listConnectionIds({
@@ -39,7 +28,7 @@ export const createReconcileSweepDeps = (runtime: ReconcileSweepRuntime): Reconc
         secretPrefix: config.secretPrefix,
       }),
     getConnection: (connectionId) => connections.get(connectionId),
-    tokens: createRuntimeTokenStore({ config, clients, http, now, logger, newId }),
+    tokens,
     // CRM calls spend CRM credits, not the Books budget the limiter guards (callZoho skips it).
     limiter: unlimitedLimiter,
     crm: createCrmClient(http),

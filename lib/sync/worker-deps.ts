@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createAlertGate, createAlertPublisher } from '../alerts';
 import { type AwsClients, sendQueueMessage } from '../aws';
 import { createConfiguredBreaker } from '../breaker';
@@ -11,11 +9,9 @@ import {
   createPowertoolsMetricsRecorder,
   type Logger,
   type MetricsRecorder,
-  logger as sharedLogger,
 } from '../observability';
-import { createConnectionStore } from '../tokens/connection-store';
-import { createTokenStore, DEFAULT_LEASE_MS } from '../tokens/token-store';
-import { createAccountsClient, createBooksClient, createCrmClient } from '../zoho';
+import { createConnectionAccess } from '../tokens/connection-access';
+import { createBooksClient, createCrmClient } from '../zoho';
 import type { HandleSyncMessageDeps } from './handle-sync-message';
 import { createMappingStore } from './mapping-store';
 
@@ -44,10 +40,7 @@ export interface RuntimeDeps {
  */
 export const createSyncWorkerDeps = (runtime: RuntimeDeps): HandleSyncMessageDeps => {
   const { config, clients } = runtime;
-  const now = runtime.now ?? Date.now;
-  const logger = runtime.logger ?? sharedLogger;
-  const newId = runtime.newId ?? randomUUID;
-  const http = { fetch: runtime.fetch ?? fetch, timeoutMs: config.zohoTimeoutMs };
+  const { connections, tokens, http, now, newId, logger } = createConnectionAccess(runtime);
   const metrics = runtime.metrics ?? createPowertoolsMetricsRecorder();
   const alerts = createAlertPublisher({
     sns: clients.sns,
@@ -71,27 +64,8 @@ export const createSyncWorkerDeps = (runtime: RuntimeDeps): HandleSyncMessageDep
       leaseMs: Math.max(30_000, 3 * config.zohoTimeoutMs),
     });
   return {
-    connections: createConnectionStore({
-      secretsManager: clients.secretsManager,
-      secretPrefix: config.secretPrefix,
-      cacheTtlMs: config.cacheTtlSeconds * 1000,
-      now,
-    }),
-    tokens: createTokenStore({
-      secretsManager: clients.secretsManager,
-      dynamodb: clients.dynamodb,
-      tableName: config.tableName,
-      accounts: createAccountsClient(http),
-      secretPrefix: config.secretPrefix,
-      refreshAheadMs: config.tokenRefreshAheadSeconds * 1000,
-      // The lease must outlast one accounts call (at most the Zoho timeout) and a secret write.
-      leaseMs: Math.max(DEFAULT_LEASE_MS, 3 * config.zohoTimeoutMs),
-      now,
-      logger,
-      sleep: runtime.sleep ?? ((ms) => sleep(ms)),
-      random: runtime.random ?? Math.random,
-      newId,
-    }),
+    connections,
+    tokens,
     limiter,
     crm: createCrmClient(http),
     books: createBooksClient(http),

@@ -4,6 +4,11 @@ export {
   writeAccessTokenSecret,
 } from './access-token-secret';
 export {
+  type ConnectionAccess,
+  type ConnectionAccessRuntime,
+  createConnectionAccess,
+} from './connection-access';
+export {
   type ConnectionStore,
   type ConnectionStoreDeps,
   createConnectionStore,
@@ -27,7 +32,6 @@ export {
   type RefreshStopStore,
   type RefreshStopStoreDeps,
 } from './refresh-stop';
-export { createRuntimeTokenStore, type RuntimeTokenStoreOptions } from './runtime-token-store';
 export { putConnectionSecret, type SetupConnectionDeps, setupConnection } from './setup-connection';
 export {
   createTokenStore,

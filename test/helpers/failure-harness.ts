@@ -127,7 +127,7 @@ export const startFailureHarness = async (
   });
   logger.setLogLevel('SILENT');
   const simulator = await startZohoSimulator();
-  const clock = manualClock(Date.UTC(2026, 0, 5, 9, 0, 0));
+  const clock = manualClock(Date.UTC(2035, 0, 5, 9, 0, 0));
   const metrics = recordedMetrics();
   const sent: SentMessage[] = [];
   /** messageId -> when (clock) the message may be received. */

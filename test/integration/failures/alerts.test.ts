@@ -75,8 +75,8 @@ describe('failure handling: alerts', () => {
     });
     expect(summary?.body.split('\n')).toEqual(
       expect.arrayContaining([
-        '5 records of connection storm failed with code 2 (Invalid value) since 2026-01-05T09:00:00.000Z.',
-        'Until 2026-01-05T10:00:00.000Z, further records failing with code 2 are dead-lettered without an alert each; their number is in the next alert for this code.',
+        '5 records of connection storm failed with code 2 (Invalid value) since 2035-01-05T09:00:00.000Z.',
+        'Until 2035-01-05T10:00:00.000Z, further records failing with code 2 are dead-lettered without an alert each; their number is in the next alert for this code.',
         'Zoho message:    Invalid value passed for Billing City.',
         'List them:       npm run cli -- dlq list --connection storm',
         'Replay them all: npm run cli -- redrive --connection storm --all (after fixing the cause)',
@@ -102,7 +102,7 @@ describe('failure handling: alerts', () => {
       '[zoho-sync] storm: Zoho Books 2 Invalid value',
     ]);
     expect(alerts[0]?.body).toContain(
-      '195 more record(s) failed with code 2 between 2026-01-05T09:00:00.000Z and 2026-01-05T10:00:00.000Z without an alert each.',
+      '195 more record(s) failed with code 2 between 2035-01-05T09:00:00.000Z and 2035-01-05T10:00:00.000Z without an alert each.',
     );
   });
 
