@@ -36,7 +36,7 @@ export const ingestWebhook = async (
     : undefined;
 
   let presentedToken = request.headers[WEBHOOK_TOKEN_HEADER] ?? request.query.token;
-  if (presentedToken === undefined) presentedToken = readBodyToken(request);
+  if (presentedToken === undefined) presentedToken = await readBodyToken(request);
   if (!isValidWebhookToken(presentedToken, connection?.webhookSecret) || connection === undefined) {
     deps.logger.warn('webhook rejected: unauthorized', {
       connection_id: connectionId.slice(0, 40),
@@ -44,7 +44,7 @@ export const ingestWebhook = async (
     throw unauthorized();
   }
 
-  const payload = toWebhookPayload(parseWebhookBody(request));
+  const payload = toWebhookPayload(await parseWebhookBody(request));
   const correlationId = request.headers['x-correlation-id'] ?? deps.newId();
   const receivedAtMs = deps.now();
   const messages: SyncMessage[] = payload.crmRecordIds.map((crmRecordId) => ({
@@ -74,9 +74,9 @@ export const ingestWebhook = async (
 };
 
 /** Notification API callbacks carry the channel's token in the JSON body. */
-const readBodyToken = (request: WebhookRequest): string | undefined => {
+const readBodyToken = async (request: WebhookRequest): Promise<string | undefined> => {
   try {
-    const token = parseWebhookBody(request).token;
+    const token = (await parseWebhookBody(request)).token;
     return typeof token === 'string' ? token : undefined;
   } catch {
     return undefined;

@@ -72,6 +72,24 @@ describe('walking skeleton: webhook -> SQS -> worker -> Zoho Books', () => {
     expect(contacts[0]?.contact_name).toBe('Zylker Traders Ltd');
   });
 
+  it('accepts a multipart/form-data webhook, base64-encoded as API Gateway delivers it', async () => {
+    const boundary = 'zohoBoundary7';
+    const body = `--${boundary}\r\nContent-Disposition: form-data; name="module"\r\n\r\nAccounts\r\n--${boundary}\r\nContent-Disposition: form-data; name="id"\r\n\r\n${ACCOUNT_ID}\r\n--${boundary}--\r\n`;
+    const event = webhookEvent({
+      connectionId: 'acme',
+      body: Buffer.from(body).toString('base64'),
+      contentType: `multipart/form-data; boundary=${boundary}`,
+      token: WEBHOOK_SECRET,
+    });
+    const response = await webhook(
+      { ...event, isBase64Encoded: true },
+      lambdaContext('crm-webhook'),
+    );
+    expect(response.statusCode).toBe(202);
+    await drain();
+    expect(simulator.books.contacts(ORG_ID)).toHaveLength(1);
+  });
+
   it('answers a wrong token and an unknown connection with the same 401 and queues nothing', async () => {
     const body = `module=Accounts&id=${ACCOUNT_ID}`;
     const wrongToken = await send(body, { token: 'not-the-secret-at-all' });
