@@ -29,6 +29,12 @@ export const startDynamoDbLocal = async (
   child.stderr?.on('data', (chunk: Buffer) => {
     output += chunk.toString();
   });
+  let spawnError: Error | undefined;
+  child.on('error', (error) => {
+    // Typically ENOENT: no `java` on the PATH.
+    spawnError = error;
+    exited = true;
+  });
   child.on('exit', () => {
     exited = true;
   });
@@ -54,6 +60,11 @@ export const startDynamoDbLocal = async (
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
   try {
     for (;;) {
+      if (spawnError !== undefined) {
+        throw new Error(
+          `DynamoDB Local needs Java 17 or newer on the PATH (${spawnError.message}); on Debian or Ubuntu: apt-get install openjdk-17-jre-headless`,
+        );
+      }
       if (exited) throw new Error(`DynamoDB Local exited during start-up: ${output.slice(-500)}`);
       try {
         await probe.send(new ListTablesCommand({}));
