@@ -5,6 +5,8 @@ import { Construct } from 'constructs';
 
 /** AWS's rule for an SQS event source: visibility timeout >= 6x the function timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
+/** Added on top, so the visibility timeout is strictly more than 6x (the "> 6x"). */
+export const VISIBILITY_TIMEOUT_MARGIN_SECONDS = 30;
 
 export interface SyncQueueProps {
   /** The worker function's timeout; the visibility timeout is derived from it. */
@@ -38,7 +40,8 @@ export class SyncQueue extends Construct {
       // A message stays invisible while a worker holds it; with 6x the function timeout, Lambda's
       // own retries of a throttled or failed batch cannot overlap a still-running invocation.
       visibilityTimeout: Duration.seconds(
-        props.workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR,
+        props.workerTimeout.toSeconds() * VISIBILITY_TIMEOUT_FACTOR +
+          VISIBILITY_TIMEOUT_MARGIN_SECONDS,
       ),
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
     });
