@@ -152,14 +152,7 @@ const upsert = async (
       });
     }
   }
-  result ??= await callZoho(deps, connection, 'books', (target) =>
-    deps.books.upsertByUniqueField(
-      target,
-      booksEntity,
-      { apiName: CRM_ID_CUSTOM_FIELD, value: crmRecordId },
-      body,
-    ),
-  );
+  result ??= await upsertByCrmId(deps, connection, booksEntity, crmRecordId, body);
   const booksId = booksIdOf(booksEntity, result.record);
   if (mapping?.booksId !== booksId) {
     await deps.mappings.put(connection.connectionId, crmModule, crmRecordId, {
@@ -176,6 +169,72 @@ const upsert = async (
     books_id: booksId,
   });
   return { status: 'synced', booksEntity, booksId };
+};
+
+/**
+ * Creates or updates the Books record holding `cf_crm_id = crmRecordId` in one call
+ * (`PUT /{entity}` with X-Unique-Identifier-* and X-Upsert). Where that endpoint is not offered
+ * (404/405 "Invalid URL"), falls back to a search on the custom field and then an update by id
+ * or a create. The fallback is still safe to replay: a record a crashed attempt created is
+ * found by the search.
+ */
+const upsertByCrmId = async (
+  deps: SyncRecordDeps,
+  connection: Connection,
+  booksEntity: BooksEntity,
+  crmRecordId: string,
+  body: object,
+): Promise<BooksRecordResult> => {
+  try {
+    return await callZoho(deps, connection, 'books', (target) =>
+      deps.books.upsertByUniqueField(
+        target,
+        booksEntity,
+        { apiName: CRM_ID_CUSTOM_FIELD, value: crmRecordId },
+        body,
+      ),
+    );
+  } catch (error) {
+    if (!isUnsupportedEndpoint(error)) throw error;
+    deps.logger.warn('unique-field upsert not offered; searching by CRM id', {
+      books_entity: booksEntity,
+    });
+  }
+  const found = await callZoho(deps, connection, 'books', (target) =>
+    deps.books.list(target, booksEntity, { [CRM_ID_CUSTOM_FIELD]: crmRecordId }),
+  );
+  // Filters are confirmed client-side: an endpoint that ignores the filter returns everything.
+  const existing = found.records.find((record) => crmIdOf(record) === crmRecordId);
+  if (existing !== undefined) {
+    const booksId = booksIdOf(booksEntity, existing);
+    return callZoho(deps, connection, 'books', (target) =>
+      deps.books.update(target, booksEntity, booksId, body),
+    );
+  }
+  return callZoho(deps, connection, 'books', (target) =>
+    deps.books.create(target, booksEntity, body),
+  );
+};
+
+/** 404 or 405 with no code or code 5 ("Invalid URL"): the endpoint itself is not there. */
+const isUnsupportedEndpoint = (error: unknown): boolean =>
+  isZohoApiError(error) &&
+  (error.httpStatus === 404 || error.httpStatus === 405) &&
+  (error.zohoCode === undefined || error.zohoCode === 5 || error.zohoCode === '5');
+
+/** The CRM id a Books record carries, as `cf_crm_id` or in its `custom_fields` list. */
+const crmIdOf = (record: BooksRecord): string | undefined => {
+  const direct = record[CRM_ID_CUSTOM_FIELD];
+  if (typeof direct === 'string' || typeof direct === 'number') return String(direct);
+  const fields = record.custom_fields;
+  if (!Array.isArray(fields)) return undefined;
+  const field = fields.find(
+    (entry) =>
+      typeof entry === 'object' &&
+      entry !== null &&
+      (entry as { api_name?: unknown }).api_name === CRM_ID_CUSTOM_FIELD,
+  ) as { value?: unknown } | undefined;
+  return field?.value === undefined ? undefined : String(field.value);
 };
 
 const ID_FIELD: Record<BooksEntity, string> = {
