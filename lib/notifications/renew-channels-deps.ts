@@ -7,7 +7,6 @@ import {
   type MetricsRecorder,
 } from '../observability';
 import { createConnectionAccess } from '../tokens/connection-access';
-import { listConnectionIds } from '../tokens/list-connections';
 import { createCrmClient } from '../zoho';
 import { createNotificationChannelStore } from './channel-store';
 import type { RenewChannelsDeps } from './renew-channels';
@@ -37,13 +36,10 @@ export const createRenewChannelsDeps = (runtime: RenewChannelsRuntime): RenewCha
       `invalid configuration: ${ENV.publicBaseUrl} is required to renew notification channels`,
     );
   }
-  const { connections, tokens, http, now, logger } = createConnectionAccess(runtime);
+  const { connections, tokens, http, now, logger, listConnectionIds } =
+    createConnectionAccess(runtime);
   return {
-    listConnectionIds: () =>
-      listConnectionIds({
-        secretsManager: clients.secretsManager,
-        secretPrefix: config.secretPrefix,
-      }),
+    listConnectionIds,
     getConnection: (connectionId) => connections.get(connectionId),
     tokens,
     // CRM calls spend CRM credits, not the Books budget the limiter guards (callZoho skips it).

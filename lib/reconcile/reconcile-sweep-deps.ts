@@ -3,7 +3,6 @@ import type { Config } from '../config';
 import { unlimitedLimiter } from '../limits/unlimited-limiter';
 import type { Logger } from '../observability';
 import { createConnectionAccess } from '../tokens/connection-access';
-import { listConnectionIds } from '../tokens/list-connections';
 import { createCrmClient } from '../zoho';
 import { createReconcileCursorStore } from './cursor-store';
 import type { ReconcileSweepDeps } from './reconcile-sweep';
@@ -20,13 +19,10 @@ export interface ReconcileSweepRuntime {
 /** Assembles the reconciliation sweep's collaborators once per container. */
 export const createReconcileSweepDeps = (runtime: ReconcileSweepRuntime): ReconcileSweepDeps => {
   const { config, clients } = runtime;
-  const { connections, tokens, http, now, newId, logger } = createConnectionAccess(runtime);
+  const { connections, tokens, http, now, newId, logger, listConnectionIds } =
+    createConnectionAccess(runtime);
   return {
-    listConnectionIds: () =>
-      listConnectionIds({
-        secretsManager: clients.secretsManager,
-        secretPrefix: config.secretPrefix,
-      }),
+    listConnectionIds,
     getConnection: (connectionId) => connections.get(connectionId),
     tokens,
     // CRM calls spend CRM credits, not the Books budget the limiter guards (callZoho skips it).

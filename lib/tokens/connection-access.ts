@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import { type Logger, logger as sharedLogger } from '../observability';
 import { createAccountsClient, type ZohoHttpDeps } from '../zoho';
 import { type ConnectionStore, createConnectionStore } from './connection-store';
+import { listConnectionIds } from './list-connections';
 import { createTokenStore, DEFAULT_LEASE_MS, type TokenStore } from './token-store';
 
 export interface ConnectionAccessRuntime {
@@ -27,6 +28,8 @@ export interface ConnectionAccessRuntime {
 /** What every function that calls Zoho for a connection needs, built once per container. */
 export interface ConnectionAccess {
   readonly connections: ConnectionStore;
+  /** Ids of every connection with a secret under the prefix (scheduled sweeps visit them all). */
+  readonly listConnectionIds: () => Promise<string[]>;
   readonly tokens: TokenStore;
   /** `fetch` and the Zoho timeout, for the Zoho clients. */
   readonly http: ZohoHttpDeps;
@@ -53,6 +56,11 @@ export const createConnectionAccess = (runtime: ConnectionAccessRuntime): Connec
       cacheTtlMs: config.cacheTtlSeconds * 1000,
       now,
     }),
+    listConnectionIds: () =>
+      listConnectionIds({
+        secretsManager: clients.secretsManager,
+        secretPrefix: config.secretPrefix,
+      }),
     tokens: createTokenStore({
       secretsManager: clients.secretsManager,
       dynamodb: clients.dynamodb,

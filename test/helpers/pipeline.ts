@@ -1,6 +1,9 @@
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { tableKeys, toKeyAttributes } from '../../lib/aws';
 import type { ConnectionSecret } from '../../lib/config';
 import { startZohoSimulator, type ZohoSimulator } from '../../lib/local/zoho-simulator';
+import type { BooksRecord } from '../../lib/zoho';
 import { lambdaContext, webhookEvent } from './events';
 import { createTestEnvironment, type TestEnvironment } from './local-environment';
 import { drainQueue } from './queues';
@@ -25,6 +28,10 @@ export interface Pipeline {
   ): Promise<APIGatewayProxyStructuredResultV2>;
   /** Delivers every visible sync-queue message to the real worker until the queue is empty. */
   drain(): Promise<number>;
+  /** The simulator's Books contacts that carry this CRM record id in cf_crm_id. */
+  contactsFor(crmRecordId: string): BooksRecord[];
+  /** Deletes a CRM -> Books mapping, as if the worker died before writing it. */
+  forgetMapping(crmModule: string, crmRecordId: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -79,6 +86,16 @@ export const startPipeline = async (
         queueArn: env.resources.syncQueueArn,
         handler: (event, context) => worker(event, context),
       }),
+    contactsFor: (crmRecordId) =>
+      simulator.books.contacts(ORG_ID).filter((contact) => contact.cf_crm_id === crmRecordId),
+    forgetMapping: async (crmModule, crmRecordId) => {
+      await env.clients.dynamodb.send(
+        new DeleteItemCommand({
+          TableName: env.resources.tableName,
+          Key: toKeyAttributes(tableKeys.recordMapping(CONNECTION_ID, crmModule, crmRecordId)),
+        }),
+      );
+    },
     stop: () => simulator.stop(),
   };
 };

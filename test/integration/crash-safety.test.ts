@@ -1,7 +1,7 @@
-import { DeleteItemCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { tableKeys, toKeyAttributes } from '../../lib/aws';
-import { CONNECTION_ID, ORG_ID, type Pipeline, startPipeline } from '../helpers/pipeline';
+import { CONNECTION_ID, type Pipeline, startPipeline } from '../helpers/pipeline';
 import { queueDepth } from '../helpers/queues';
 
 const mappingKey = (crmRecordId: string) =>
@@ -24,11 +24,6 @@ describe('crash safety', () => {
   afterAll(async () => {
     await pipeline?.stop();
   });
-
-  const contactsFor = (crmRecordId: string) =>
-    pipeline.simulator.books
-      .contacts(ORG_ID)
-      .filter((contact) => contact.cf_crm_id === crmRecordId);
 
   it('keeps one contact when Books committed the write but its answer was lost', async () => {
     // Prepare: Books answers the upsert only after our client has given up waiting.
@@ -53,11 +48,11 @@ describe('crash safety', () => {
           (request) => request.method === 'PUT' && request.path === '/books/v3/contacts',
         );
     await vi.waitFor(() => expect(upserts()).toHaveLength(2), { timeout: 5000, interval: 100 });
-    expect(contactsFor('1001')).toHaveLength(1);
+    expect(pipeline.contactsFor('1001')).toHaveLength(1);
     const mapping = await pipeline.env.clients.dynamodb.send(
       new GetItemCommand({ TableName: pipeline.env.resources.tableName, Key: mappingKey('1001') }),
     );
-    expect(mapping.Item?.booksId?.S).toBe(contactsFor('1001')[0]?.contact_id);
+    expect(mapping.Item?.booksId?.S).toBe(pipeline.contactsFor('1001')[0]?.contact_id);
   });
 
   it('keeps one contact when the same change is delivered twice at once', async () => {
@@ -70,7 +65,7 @@ describe('crash safety', () => {
       pipeline.send('module=Accounts&id=1002'),
     ]);
     await pipeline.drain();
-    expect(contactsFor('1002')).toHaveLength(1);
+    expect(pipeline.contactsFor('1002')).toHaveLength(1);
   });
 
   it('finds the same contact again when the mapping write never happened', async () => {
@@ -80,14 +75,9 @@ describe('crash safety', () => {
     });
     await pipeline.send('module=Accounts&id=1003');
     await pipeline.drain();
-    const [created] = contactsFor('1003');
+    const [created] = pipeline.contactsFor('1003');
     // As if the worker died between the Books write and the mapping write.
-    await pipeline.env.clients.dynamodb.send(
-      new DeleteItemCommand({
-        TableName: pipeline.env.resources.tableName,
-        Key: mappingKey('1003'),
-      }),
-    );
+    await pipeline.forgetMapping('Accounts', '1003');
 
     pipeline.simulator.putCrmRecord('Accounts', {
       id: '1003',
@@ -96,7 +86,7 @@ describe('crash safety', () => {
     await pipeline.send('module=Accounts&id=1003');
     await pipeline.drain();
 
-    expect(contactsFor('1003')).toStrictEqual([
+    expect(pipeline.contactsFor('1003')).toStrictEqual([
       expect.objectContaining({
         contact_id: created?.contact_id,
         contact_name: 'Remembered Mapping Ltd',
@@ -126,7 +116,7 @@ describe('crash safety', () => {
     await pipeline.send('module=Accounts&id=1004');
     await pipeline.drain();
 
-    const [relinked] = contactsFor('1004');
+    const [relinked] = pipeline.contactsFor('1004');
     expect(relinked?.contact_name).toBe('Deleted In Books Ltd');
     const mapping = await pipeline.env.clients.dynamodb.send(
       new GetItemCommand({ TableName: pipeline.env.resources.tableName, Key: mappingKey('1004') }),

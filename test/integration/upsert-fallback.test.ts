@@ -1,7 +1,5 @@
-import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tableKeys, toKeyAttributes } from '../../lib/aws';
-import { CONNECTION_ID, ORG_ID, type Pipeline, startPipeline } from '../helpers/pipeline';
+import { type Pipeline, startPipeline } from '../helpers/pipeline';
 
 /**
  * Where Books does not offer the unique-field upsert (`PUT /contacts` answering 405 "Invalid
@@ -23,11 +21,6 @@ describe('sync without the unique-field upsert endpoint', () => {
     await pipeline?.stop();
   });
 
-  const contactsFor = (crmRecordId: string) =>
-    pipeline.simulator.books
-      .contacts(ORG_ID)
-      .filter((contact) => contact.cf_crm_id === crmRecordId);
-
   const requests = (method: string, path: string) =>
     pipeline.simulator
       .stats()
@@ -37,26 +30,21 @@ describe('sync without the unique-field upsert endpoint', () => {
     pipeline.simulator.putCrmRecord('Accounts', { id: '2001', Account_Name: 'No Upsert Ltd' });
     await pipeline.send('module=Accounts&id=2001');
     await pipeline.drain();
-    expect(contactsFor('2001')).toHaveLength(1);
+    expect(pipeline.contactsFor('2001')).toHaveLength(1);
     expect(requests('POST', '/books/v3/contacts')).toHaveLength(1);
     expect(requests('GET', '/books/v3/contacts')).toHaveLength(1);
   });
 
   it('finds and updates the same contact when the mapping is lost', async () => {
-    const [created] = contactsFor('2001');
-    await pipeline.env.clients.dynamodb.send(
-      new DeleteItemCommand({
-        TableName: pipeline.env.resources.tableName,
-        Key: toKeyAttributes(tableKeys.recordMapping(CONNECTION_ID, 'Accounts', '2001')),
-      }),
-    );
+    const [created] = pipeline.contactsFor('2001');
+    await pipeline.forgetMapping('Accounts', '2001');
     pipeline.simulator.putCrmRecord('Accounts', {
       id: '2001',
       Account_Name: 'No Upsert Ltd (renamed)',
     });
     await pipeline.send('module=Accounts&id=2001');
     await pipeline.drain();
-    expect(contactsFor('2001')).toStrictEqual([
+    expect(pipeline.contactsFor('2001')).toStrictEqual([
       expect.objectContaining({
         contact_id: created?.contact_id,
         contact_name: 'No Upsert Ltd (renamed)',
