@@ -3,12 +3,12 @@ import middy from '@middy/core';
 import type { ScheduledEvent } from 'aws-lambda';
 import { createAwsClients } from '../lib/aws';
 import { loadConfig } from '../lib/config';
+import { logger } from '../lib/observability';
 import {
   createParkedWorkStore,
   type ReleaseParkedWorkResult,
   releaseParkedWork,
-} from '../lib/limits';
-import { logger } from '../lib/observability';
+} from '../lib/parking';
 
 const config = loadConfig();
 const clients = createAwsClients();

@@ -1,4 +1,4 @@
-import type { FailureDescription } from '../sync/describe-failure';
+import type { FailureDescription } from '../failures/describe-failure';
 
 /** SNS subjects: ASCII, no line breaks, at most 100 characters. */
 export const MAX_SUBJECT_LENGTH = 100;

@@ -1,4 +1,4 @@
-import type { FailureDescription } from '../sync/describe-failure';
+import type { FailureDescription } from '../failures/describe-failure';
 import {
   type AdminAlert,
   type AlertContext,

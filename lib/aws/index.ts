@@ -6,4 +6,12 @@ export {
   sendQueueMessage,
   sendQueueMessages,
 } from './sync-queue';
-export { TABLE_KEY, type TableKey, tableKeys, toKeyAttributes, ttlAttribute } from './table-keys';
+export {
+  type ParkingShelf,
+  parkingShelfPk,
+  TABLE_KEY,
+  type TableKey,
+  tableKeys,
+  toKeyAttributes,
+  ttlAttribute,
+} from './table-keys';

@@ -10,12 +10,12 @@
  * | token refresh log (10 min)| CONN#<connectionId>     | REFRESHES#<10-minute window start>  |
  * | token refresh stopped     | CONN#<connectionId>     | STOP#token-refresh                  |
  * | circuit breaker           | CONN#<connectionId>     | BREAKER                             |
- * | work parked by breaker    | CONN#<connectionId>     | PARKED#<messageId>                  |
  * | alert dedupe (per record) | CONN#<connectionId>     | ALERT#<code>#<subject>              |
  * | alert storm (per code)    | CONN#<connectionId>     | ALERT-STORM#<code>                  |
  * | request budget (1/day)    | ORG#<booksOrgId>        | DAY#<yyyy-mm-dd in quota time zone> |
  * | quota threshold alert     | CONN#<connectionId>     | QUOTA-ALERT#<day>#<percent>         |
- * | work deferred > 15 min    | PARKED                  | <release at ISO>#<messageId>        |
+ * | work parked until a time  | PARKED                  | <release at ISO>#<messageId>        |
+ * | work parked behind breaker| PARKED#BREAKER#<connId> | <parked at ISO>#<messageId>         |
  * | CRM notification channel  | CONN#<connectionId>     | NOTIFY#channel                      |
  * | reconciliation cursor     | CONN#<connectionId>     | RECONCILE#<crmModule>               |
  */
@@ -25,6 +25,15 @@ export interface TableKey {
   readonly pk: string;
   readonly sk: string;
 }
+
+/** What sends a parked message back to the sync queue; one partition per shelf. */
+export type ParkingShelf =
+  | { readonly releasedBy: 'schedule' }
+  | { readonly releasedBy: 'breaker'; readonly connectionId: string };
+
+/** The scheduled shelf keeps the partition `PARKED` it always had, so no parked item moves. */
+export const parkingShelfPk = (shelf: ParkingShelf): string =>
+  shelf.releasedBy === 'schedule' ? 'PARKED' : `PARKED#BREAKER#${shelf.connectionId}`;
 
 const connectionPk = (connectionId: string): string => `CONN#${connectionId}`;
 const orgPk = (booksOrganizationId: string): string => `ORG#${booksOrganizationId}`;
@@ -49,14 +58,6 @@ export const tableKeys = {
   circuitBreaker: (connectionId: string): TableKey => ({
     pk: connectionPk(connectionId),
     sk: 'BREAKER',
-  }),
-  /**
-   * A message parked while the connection's breaker is open. With `messageId` omitted, the
-   * common prefix of all of them (query with `begins_with`).
-   */
-  breakerParked: (connectionId: string, messageId = ''): TableKey => ({
-    pk: connectionPk(connectionId),
-    sk: `PARKED#${messageId}`,
   }),
   /** When an alert for (code, subject) was last sent and how many repeats were held back. */
   alertDedupe: (connectionId: string, code: string, subject: string): TableKey => ({
@@ -83,12 +84,14 @@ export const tableKeys = {
     sk: `QUOTA-ALERT#${day}#${percent}`,
   }),
   /**
-   * A sync message deferred longer than SQS can delay (15 minutes), due back at `releaseAtIso`.
-   * Sort keys order by release time, so "everything due by T" is one query on pk `PARKED`.
+   * A parked sync message (lib/parking), on the shelf of what releases it: the schedule (work
+   * deferred longer than SQS can delay, due back at `atIso`) or a connection's breaker closing
+   * (parked at `atIso`). Each shelf is one partition sorted by time, so "everything due by T"
+   * and "oldest first" are one query each.
    */
-  parkedWork: (releaseAtIso: string, messageId: string): TableKey => ({
-    pk: 'PARKED',
-    sk: `${releaseAtIso}#${messageId}`,
+  parkedWork: (shelf: ParkingShelf, atIso: string, messageId: string): TableKey => ({
+    pk: parkingShelfPk(shelf),
+    sk: `${atIso}#${messageId}`,
   }),
   /**
    * The connection's CRM Notification API channel (lib/notifications): its id, the expiry Zoho

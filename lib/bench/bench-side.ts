@@ -2,13 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type AwsClients, createAwsClients } from '../aws';
 import { type ConnectionSecret, loadConfig } from '../config';
-import { unlimitedLimiter } from '../limits';
 import { functionEnvironment, provisionLocalResources } from '../local/aws-stand-ins';
 import { putConnectionSecret } from '../local/provision';
 import { type SqsPoller, startSqsPoller } from '../local/sqs-poller';
 import type { ZohoSimulator } from '../local/zoho-simulator';
 import { noMetrics } from '../observability';
-import { withNaiveRetryOn429 } from './naive-books-client';
+import { naiveNoLimiter, withNaiveRetryOn429 } from './naive-books-client';
 import {
   accountSyncMessages,
   backlogRecordIds,
@@ -138,7 +137,7 @@ export const runBenchSide = async (
         config,
         clients: containerClients,
         metrics: noMetrics,
-        ...(side === 'naive' ? { limiter: unlimitedLimiter } : {}),
+        ...(side === 'naive' ? { limiter: naiveNoLimiter } : {}),
       },
       side === 'naive'
         ? (deps) => ({

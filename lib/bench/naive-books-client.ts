@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { RequestLimiter } from '../limits';
 import type { BooksClient } from '../zoho';
 import { isZohoApiError } from '../zoho';
 
@@ -39,4 +40,9 @@ export const withNaiveRetryOn429 = (
         : value;
   }
   return wrapped as unknown as BooksClient;
+};
+
+/** The naive baseline's limiter: it lets every call through, as a client without a budget. */
+export const naiveNoLimiter: RequestLimiter = {
+  acquire: async () => ({ release: async () => ({}) }),
 };

@@ -7,10 +7,14 @@ import {
   renderBreakerClosedAlert,
   renderBreakerOpenedAlert,
 } from '../alerts';
-import { clampDelaySeconds } from '../aws';
+import { clampDelaySeconds, tableKeys } from '../aws';
+import type { FailureDescription } from '../failures/describe-failure';
 import { type Logger, METRICS, type MetricsRecorder } from '../observability';
-import type { FailureDescription } from '../sync/describe-failure';
-import { type BreakerParkedMessage, createBreakerParking } from './breaker-parking';
+import {
+  breakerShelf,
+  createParkedWorkStore,
+  type ParkedMessage,
+} from '../parking/parked-work-store';
 import { type BreakerState, createBreakerStore } from './breaker-store';
 
 /** A message to send (back) to the sync queue. */
@@ -163,7 +167,7 @@ const isNewSecret = (message: BreakerMessage, state: BreakerState): boolean =>
  */
 export const createConnectionBreaker = (deps: ConnectionBreakerDeps): ConnectionBreaker => {
   const store = createBreakerStore(deps);
-  const parked = createBreakerParking(deps);
+  const parked = createParkedWorkStore(deps);
   const probeLeaseMs = deps.probeLeaseMs ?? DEFAULT_PROBE_LEASE_MS;
   const closedCacheMs = deps.closedCacheMs ?? 5_000;
   const maxRelease = deps.maxReleasePerClose ?? 2000;
@@ -187,25 +191,35 @@ export const createConnectionBreaker = (deps: ConnectionBreakerDeps): Connection
       },
     ]);
 
+  /**
+   * Parks a message behind the breaker, atomically with a check that the breaker is still the
+   * same opening: a message can never be parked behind a breaker that has just closed (it would
+   * wait forever). False when it closed or re-opened meanwhile (the caller re-decides).
+   */
   const park = (message: BreakerMessage, state: BreakerState): Promise<boolean> =>
     parked.park(
+      breakerShelf(message.connectionId),
       {
         connectionId: message.connectionId,
         messageId: message.messageId,
         body: message.body,
-        parkedAtMs: deps.now(),
+        atMs: deps.now(),
       },
-      state.openedAtMs,
+      {
+        key: tableKeys.circuitBreaker(message.connectionId),
+        expression: 'openedAtMs = :opened',
+        values: { ':opened': { N: String(state.openedAtMs) } },
+      },
     );
 
   /** Sends parked work back to the sync queue, oldest first, at most `maxRelease`. */
   const releaseParked = async (
     connectionId: string,
   ): Promise<{ released: number; remaining: number }> => {
-    const waiting = await parked.list(connectionId);
+    const waiting = await parked.list(breakerShelf(connectionId));
     const batch = waiting.slice(0, maxRelease);
     for (let start = 0; start < batch.length; start += 10) {
-      const chunk: BreakerParkedMessage[] = batch.slice(start, start + 10);
+      const chunk: ParkedMessage[] = batch.slice(start, start + 10);
       // Send first, then delete: a crash in between duplicates a message (syncs are
       // idempotent upserts) instead of losing one.
       await deps.sendToSyncQueue(
@@ -216,7 +230,7 @@ export const createConnectionBreaker = (deps: ConnectionBreakerDeps): Connection
           delaySeconds: 0,
         })),
       );
-      await Promise.all(chunk.map((item) => parked.remove(connectionId, item.messageId)));
+      await parked.remove(chunk);
     }
     const remaining = waiting.length - batch.length;
     if (remaining > 0) {
@@ -410,7 +424,7 @@ export const createConnectionBreaker = (deps: ConnectionBreakerDeps): Connection
         await store.releaseProbe(state, verdict.requeued ? message.messageId : otherCarrier);
         return;
       }
-      const [next] = await parked.list(state.connectionId, 1);
+      const [next] = await parked.list(breakerShelf(state.connectionId), { limit: 1 });
       await store.releaseProbe(state, next?.messageId);
       if (next === undefined) return;
       await deps.sendToSyncQueue([
@@ -421,7 +435,7 @@ export const createConnectionBreaker = (deps: ConnectionBreakerDeps): Connection
           delaySeconds: 0,
         },
       ]);
-      await parked.remove(next.connectionId, next.messageId);
+      await parked.remove([next]);
     },
 
     async reset(connectionId) {
@@ -436,7 +450,7 @@ export const createConnectionBreaker = (deps: ConnectionBreakerDeps): Connection
     async status(connectionId) {
       const [state, parkedMessages] = await Promise.all([
         store.get(connectionId),
-        parked.count(connectionId),
+        parked.count(breakerShelf(connectionId)),
       ]);
       if (state === undefined) return { state: 'closed', parkedMessages };
       const nowMs = deps.now();

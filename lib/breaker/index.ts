@@ -1,8 +1,3 @@
-export {
-  type BreakerParkedMessage,
-  type BreakerParking,
-  createBreakerParking,
-} from './breaker-parking';
 export type { BreakerState } from './breaker-store';
 export { type ConfiguredBreakerDeps, createConfiguredBreaker } from './configured-breaker';
 export {

@@ -1,6 +1,5 @@
 import type { AwsClients } from '../aws';
 import { type Config, ConfigError, ENV } from '../config';
-import { unlimitedLimiter } from '../limits/unlimited-limiter';
 import {
   createPowertoolsMetricsRecorder,
   type Logger,
@@ -42,8 +41,6 @@ export const createRenewChannelsDeps = (runtime: RenewChannelsRuntime): RenewCha
     listConnectionIds,
     getConnection: (connectionId) => connections.get(connectionId),
     tokens,
-    // CRM calls spend CRM credits, not the Books budget the limiter guards (callZoho skips it).
-    limiter: unlimitedLimiter,
     crm: createCrmClient(http),
     channels: createNotificationChannelStore({
       dynamodb: clients.dynamodb,

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Connection } from '../config';
 import type { Disposition } from '../errors';
+import { describeFailure } from '../failures/describe-failure';
 import { METRICS, type MetricsRecorder, redact } from '../observability';
 import { SYNCED_CRM_MODULES } from '../sync/crm-modules';
-import { describeFailure } from '../sync/describe-failure';
 import { callZoho, type ZohoCallerDeps } from '../sync/zoho-caller';
 import {
   CRM_MAX_CHANNEL_TOKEN_LENGTH,

@@ -1,6 +1,5 @@
 import { type AwsClients, sendQueueMessages } from '../aws';
 import type { Config } from '../config';
-import { unlimitedLimiter } from '../limits/unlimited-limiter';
 import type { Logger } from '../observability';
 import { createConnectionAccess } from '../tokens/connection-access';
 import { createCrmClient } from '../zoho';
@@ -25,8 +24,6 @@ export const createReconcileSweepDeps = (runtime: ReconcileSweepRuntime): Reconc
     listConnectionIds,
     getConnection: (connectionId) => connections.get(connectionId),
     tokens,
-    // CRM calls spend CRM credits, not the Books budget the limiter guards (callZoho skips it).
-    limiter: unlimitedLimiter,
     crm: createCrmClient(http),
     cursors: createReconcileCursorStore({
       dynamodb: clients.dynamodb,

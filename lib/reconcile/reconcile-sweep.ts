@@ -1,8 +1,8 @@
 import type { Connection } from '../config';
 import type { Disposition } from '../errors';
+import { describeFailure } from '../failures/describe-failure';
 import { redact } from '../observability';
 import { SYNCED_CRM_MODULES, type SyncedCrmModule } from '../sync/crm-modules';
-import { describeFailure } from '../sync/describe-failure';
 import { crmRecordIdSchema, type SyncMessage } from '../sync/sync-message';
 import { callZoho, type ZohoCallerDeps } from '../sync/zoho-caller';
 import { TokenRefreshError } from '../tokens/errors';

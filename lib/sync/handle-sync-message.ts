@@ -15,10 +15,10 @@ import {
 } from '../breaker';
 import { type Connection, connectionSecretId } from '../config';
 import { isZohoSyncError } from '../errors';
+import { describeFailure, type FailureDescription } from '../failures/describe-failure';
+import { InvalidSyncMessageError } from '../failures/errors';
 import { METRICS, type MetricsRecorder } from '../observability';
 import type { ConnectionStore } from '../tokens/connection-store';
-import { describeFailure, type FailureDescription } from './describe-failure';
-import { InvalidSyncMessageError } from './errors';
 import { type SyncMessage, syncMessageSchema } from './sync-message';
 import { type SyncRecordDeps, type SyncResult, syncRecord } from './sync-record';
 

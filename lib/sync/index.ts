@@ -5,8 +5,6 @@ export {
   type SyncedCrmModule,
   toSyncedCrmModule,
 } from './crm-modules';
-export { describeFailure, type FailureDescription } from './describe-failure';
-export { InvalidSyncMessageError, SyncDataError } from './errors';
 export {
   backoffDelaySeconds,
   type HandleSyncMessageDeps,

@@ -1,4 +1,6 @@
 import type { Connection } from '../config';
+import { SyncDataError } from '../failures/errors';
+import type { RequestLimiter } from '../limits/request-limiter';
 import type { Logger } from '../observability';
 import {
   type BooksClient,
@@ -9,7 +11,6 @@ import {
 } from '../zoho';
 import type { BooksEntity, SyncedCrmModule } from './crm-modules';
 import { CRM_TO_BOOKS } from './crm-modules';
-import { SyncDataError } from './errors';
 import { accountToBooksContact, contactToBooksContact } from './mappers/contacts';
 import { CRM_ID_CUSTOM_FIELD, type CrmRecord, lookup } from './mappers/crm-fields';
 import {
@@ -24,6 +25,8 @@ import type { SyncMessage } from './sync-message';
 import { callZoho, type ZohoCallerDeps } from './zoho-caller';
 
 export interface SyncRecordDeps extends ZohoCallerDeps {
+  /** Syncing writes to Books, so the request budget is required here. */
+  readonly limiter: RequestLimiter;
   readonly crm: CrmClient;
   readonly books: BooksClient;
   readonly mappings: MappingStore;

@@ -3,13 +3,13 @@ import { type AwsClients, sendQueueMessage } from '../aws';
 import { createConfiguredBreaker } from '../breaker';
 import type { Config } from '../config';
 import { createRequestLimiter } from '../limits/create-request-limiter';
-import { createParkedWorkStore } from '../limits/parked-work';
 import type { RequestLimiter } from '../limits/request-limiter';
 import {
   createPowertoolsMetricsRecorder,
   type Logger,
   type MetricsRecorder,
 } from '../observability';
+import { createParkedWorkStore, SCHEDULED_SHELF } from '../parking/parked-work-store';
 import { createConnectionAccess } from '../tokens/connection-access';
 import { createBooksClient, createCrmClient } from '../zoho';
 import type { HandleSyncMessageDeps } from './handle-sync-message';
@@ -96,12 +96,14 @@ export const createSyncWorkerDeps = (runtime: RuntimeDeps): HandleSyncMessageDep
         delaySeconds,
       }),
     park: (message, releaseAtMs) =>
-      parked.park({
-        messageId: message.messageId,
-        connectionId: message.connectionId,
-        body: JSON.stringify(message),
-        releaseAtMs,
-      }),
+      parked
+        .park(SCHEDULED_SHELF, {
+          messageId: message.messageId,
+          connectionId: message.connectionId,
+          body: JSON.stringify(message),
+          atMs: releaseAtMs,
+        })
+        .then(() => undefined),
     deadLetter: async (message, failure) => {
       if (config.deadLetterQueueUrl === undefined) {
         throw new Error('cannot dead-letter: no dead-letter queue configured');

@@ -12,7 +12,11 @@ export interface ZohoTarget {
 
 export interface ZohoCallerDeps {
   readonly tokens: TokenStore;
-  readonly limiter: RequestLimiter;
+  /**
+   * The Books request budget; Books calls throw without it. Callers that only read CRM
+   * (channel renewal, the reconciliation sweep) leave it out.
+   */
+  readonly limiter?: RequestLimiter;
   readonly logger: Logger;
 }
 
@@ -59,6 +63,7 @@ const attempt = async <T extends { readonly rateLimit?: RateLimitInfo }>(
   };
   // CRM calls spend CRM credits, a separate pool from the Books budget (reference §5).
   if (service === 'crm') return call(target);
+  if (deps.limiter === undefined) throw new Error('a Zoho Books call needs the request limiter');
   const permit = await deps.limiter.acquire(connection);
   try {
     const result = await call(target);

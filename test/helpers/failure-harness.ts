@@ -14,7 +14,6 @@ import {
 } from '../../lib/breaker';
 import type { ConnectionSecret } from '../../lib/config';
 import { createDeadLetterQueue, type DeadLetterQueue } from '../../lib/dlq';
-import { unlimitedLimiter } from '../../lib/limits';
 import { startZohoSimulator, type ZohoSimulator } from '../../lib/local/zoho-simulator';
 import {
   logger,
@@ -31,6 +30,7 @@ import {
 } from '../../lib/sync';
 import { createTestEnvironment, type TestEnvironment } from './local-environment';
 import { type ManualClock, manualClock, registerConnection } from './token-fixtures';
+import { unlimitedLimiter } from './unlimited-limiter';
 
 /** A metrics recorder that keeps every data point, so tests can count them. */
 export interface RecordedMetrics extends MetricsRecorder {

@@ -1,4 +1,4 @@
-import { SyncDataError } from '../errors';
+import { SyncDataError } from '../../failures/errors';
 import { type CrmRecord, compact, crmIdCustomField, lookup, text } from './crm-fields';
 
 const address = (record: CrmRecord, prefix: string) => {

@@ -1,4 +1,4 @@
-import { SyncDataError } from '../errors';
+import { SyncDataError } from '../../failures/errors';
 import { amount, type CrmRecord, compact, crmIdCustomField, lookup, text } from './crm-fields';
 
 /** The deal stage that turns a deal into an invoice. */

@@ -1,4 +1,4 @@
-import { SyncDataError } from '../errors';
+import { SyncDataError } from '../../failures/errors';
 import { amount, type CrmRecord, compact, crmIdCustomField, text } from './crm-fields';
 
 /** CRM Product -> Books item (`name` and `rate` are required by Books). */

@@ -9,9 +9,9 @@ import {
 } from '../../../lib/bench/sync-backlog';
 import { createWorkerContainer, type WorkerContainer } from '../../../lib/bench/worker-container';
 import type { ConnectionSecret } from '../../../lib/config';
-import { createParkedWorkStore, releaseParkedWork } from '../../../lib/limits';
 import { startZohoSimulator, type ZohoSimulator } from '../../../lib/local/zoho-simulator';
 import { logger, noMetrics } from '../../../lib/observability';
+import { createParkedWorkStore, releaseParkedWork, SCHEDULED_SHELF } from '../../../lib/parking';
 import { createTestEnvironment, type TestEnvironment } from '../../helpers/local-environment';
 import { drainQueue, queueDepth } from '../../helpers/queues';
 
@@ -42,6 +42,7 @@ describe('daily quota', () => {
     createWorkerContainer({ config: env.config, clients: env.clients, now, metrics: noMetrics });
   const parked = () =>
     createParkedWorkStore({ dynamodb: env.clients.dynamodb, tableName: env.resources.tableName });
+  const parkedDue = (dueByMs: number) => parked().list(SCHEDULED_SHELF, { dueByMs, limit: 100 });
   const booksCalls = () => simulator.stats().organizations[ORG_ID]?.calls ?? 0;
 
   /** Reads (and removes) every alert in the admin's inbox: SNS envelopes with Subject/Message. */
@@ -114,9 +115,9 @@ describe('daily quota', () => {
     // Assess: ten calls went to Zoho, the other two wait in DynamoDB for the next quota day.
     expect(simulator.books.contacts(ORG_ID)).toHaveLength(DAILY_LIMIT);
     expect(booksCalls()).toBe(DAILY_LIMIT);
-    const waiting = await parked().due(NEXT_DAY + 86_400_000, 100);
+    const waiting = await parkedDue(NEXT_DAY + 86_400_000);
     expect(waiting).toHaveLength(2);
-    expect(waiting.map((message) => message.releaseAtMs)).toStrictEqual([NEXT_DAY, NEXT_DAY]);
+    expect(waiting.map((message) => message.atMs)).toStrictEqual([NEXT_DAY, NEXT_DAY]);
     expect(await queueDepth(env.clients.sqs, env.resources.syncQueueUrl)).toBe(0);
     expect(await queueDepth(env.clients.sqs, env.resources.deadLetterQueueUrl)).toBe(0);
 
@@ -144,7 +145,7 @@ describe('daily quota', () => {
     await drain(newContainer());
 
     expect(booksCalls()).toBe(DAILY_LIMIT);
-    expect(await parked().due(NEXT_DAY, 100)).toHaveLength(4);
+    expect(await parkedDue(NEXT_DAY)).toHaveLength(4);
     expect(await takeAlerts()).toStrictEqual([]);
   });
 
@@ -158,7 +159,7 @@ describe('daily quota', () => {
       logger,
     });
     expect(result).toStrictEqual({ released: 4, more: false });
-    expect(await parked().due(NEXT_DAY + 86_400_000, 100)).toStrictEqual([]);
+    expect(await parkedDue(NEXT_DAY + 86_400_000)).toStrictEqual([]);
 
     await drain();
 

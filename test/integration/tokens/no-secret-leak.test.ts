@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type AccessTokenRecord, type Connection, toConnection } from '../../../lib/config';
-import { unlimitedLimiter } from '../../../lib/limits';
+import { describeFailure } from '../../../lib/failures';
 import { startZohoSimulator, type ZohoSimulator } from '../../../lib/local/zoho-simulator';
 import { logger } from '../../../lib/observability';
-import { describeFailure } from '../../../lib/sync/describe-failure';
 import { callZoho } from '../../../lib/sync/zoho-caller';
 import { createRefreshLease, type TokenStore } from '../../../lib/tokens';
 import { createAccountsClient, createBooksClient } from '../../../lib/zoho';
@@ -15,6 +14,7 @@ import {
   registerConnection,
   tokenStoreFor,
 } from '../../helpers/token-fixtures';
+import { unlimitedLimiter } from '../../helpers/unlimited-limiter';
 
 const ORG_ID = '60020000003';
 

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { toConnection } from '../../../lib/config';
-import { unlimitedLimiter } from '../../../lib/limits';
 import { startZohoSimulator, type ZohoSimulator } from '../../../lib/local/zoho-simulator';
 import { logger } from '../../../lib/observability';
 import { callZoho } from '../../../lib/sync/zoho-caller';
@@ -15,6 +14,7 @@ import {
   registerConnection,
   tokenStoreFor,
 } from '../../helpers/token-fixtures';
+import { unlimitedLimiter } from '../../helpers/unlimited-limiter';
 
 const ORG_ID = '60020000002';
 const NOT_AUTHORIZED = {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_SUBJECT_LENGTH, renderAdminAlert, toSnsSubject } from '../../../lib/alerts';
-import type { FailureDescription } from '../../../lib/sync';
+import type { FailureDescription } from '../../../lib/failures';
 
 const failure: FailureDescription = {
   entryId: 'books-6024',

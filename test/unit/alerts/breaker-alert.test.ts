@@ -6,7 +6,7 @@ import {
   renderBreakerOpenedAlert,
   renderStormAlert,
 } from '../../../lib/alerts';
-import type { FailureDescription } from '../../../lib/sync';
+import type { FailureDescription } from '../../../lib/failures';
 
 const invalidOrganization: FailureDescription = {
   entryId: 'books-6024',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SyncDataError } from '../../../lib/sync';
+import { SyncDataError } from '../../../lib/failures';
 import { accountToBooksContact, contactToBooksContact } from '../../../lib/sync/mappers/contacts';
 import {
   dealToBooksInvoice,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lib/config';
-import { describeFailure, SyncDataError } from '../../../lib/sync';
+import { describeFailure, SyncDataError } from '../../../lib/failures';
 import { TokenRefreshError } from '../../../lib/tokens/errors';
 import { classifyZohoFailure, ZohoApiError } from '../../../lib/zoho';
 

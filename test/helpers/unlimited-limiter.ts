@@ -1,4 +1,4 @@
-import type { RequestLimiter } from './request-limiter';
+import type { RequestLimiter } from '../../lib/limits';
 
 /** A limiter that never limits: for tests of code paths that are not about budgets. */
 export const unlimitedLimiter: RequestLimiter = {

@@ -1,7 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { MAX_SQS_DELAY_SECONDS, sendQueueMessages } from '../aws';
 import type { Logger } from '../observability';
-import type { ParkedWorkStore } from './parked-work';
+import { type ParkedWorkStore, SCHEDULED_SHELF } from './parked-work-store';
 
 export interface ReleaseParkedWorkDeps {
   readonly parked: ParkedWorkStore;
@@ -28,8 +28,9 @@ export interface ReleaseParkedWorkResult {
 const PAGE_SIZE = 100;
 
 /**
- * The scheduled release of parked work: puts every parked sync message whose time has come
- * (or comes within the look-ahead) back on the sync queue, then removes it from the table.
+ * The scheduled release of parked work: puts every message on the schedule shelf whose time
+ * has come (or comes within the look-ahead) back on the sync queue, then removes it from the
+ * table. (The other trigger, a closing circuit breaker, empties its own shelf: lib/breaker.)
  *
  * Send first, delete second: a crash in between leaves the item, and the next run sends it
  * again. The duplicate is harmless (every Books write is an upsert on the CRM id and the
@@ -43,10 +44,10 @@ export const releaseParkedWork = async (
   let released = 0;
   for (;;) {
     const nowMs = deps.now();
-    const batch = await deps.parked.due(
-      nowMs + lookAheadMs,
-      Math.min(PAGE_SIZE, maxMessages - released),
-    );
+    const batch = await deps.parked.list(SCHEDULED_SHELF, {
+      dueByMs: nowMs + lookAheadMs,
+      limit: Math.min(PAGE_SIZE, maxMessages - released),
+    });
     if (batch.length === 0) break;
     await sendQueueMessages(
       deps.sqs,
@@ -55,7 +56,7 @@ export const releaseParkedWork = async (
         id: message.messageId,
         body: message.body,
         connectionId: message.connectionId,
-        delaySeconds: Math.max(0, Math.ceil((message.releaseAtMs - nowMs) / 1000)),
+        delaySeconds: Math.max(0, Math.ceil((message.atMs - nowMs) / 1000)),
       })),
     );
     await deps.parked.remove(batch);
