@@ -70,7 +70,9 @@ export type RenewalReason =
   /** The webhook secret, the base URL or the events changed since it was enabled. */
   | 'changed'
   /** Zoho no longer lists the channel (or some of its modules) although it should be live. */
-  | 'not-at-zoho';
+  | 'not-at-zoho'
+  /** An operator asked for it (`zoho-sync channels renew --force`). */
+  | 'requested';
 
 export type ChannelRenewalResult =
   | {
@@ -107,6 +109,8 @@ export interface RenewChannelsSummary {
 export interface RenewChannelsOptions {
   /** Renew only these connections. @default every connection `listConnectionIds` returns */
   readonly connectionIds?: readonly string[];
+  /** Enable the channels again even when they look fresh. @default false */
+  readonly force?: boolean;
 }
 
 /**
@@ -186,6 +190,7 @@ const zohoSideReason = (
 const renewOne = async (
   deps: RenewChannelsDeps,
   connectionId: string,
+  force: boolean,
 ): Promise<ChannelRenewalResult> => {
   const connection = await deps.getConnection(connectionId);
   if (connection === undefined) return { connectionId, status: 'skipped', reason: 'no-secret' };
@@ -195,7 +200,8 @@ const renewOne = async (
   const stored = await deps.channels.get(connectionId);
 
   let reason: RenewalReason | undefined;
-  if (stored === undefined || stored.channelId !== desired.channelId) reason = 'missing';
+  if (force) reason = 'requested';
+  else if (stored === undefined || stored.channelId !== desired.channelId) reason = 'missing';
   else if (stored.fingerprint !== desired.fingerprint) reason = 'changed';
   else if (stored.expiresAtMs < renewBy) reason = 'expiring';
   else {
@@ -279,7 +285,7 @@ export const renewChannels = async (
   const results: ChannelRenewalResult[] = [];
   for (const connectionId of connectionIds) {
     try {
-      results.push(await renewOne(deps, connectionId));
+      results.push(await renewOne(deps, connectionId, options.force === true));
     } catch (error) {
       const failure = describeFailure(error);
       const message = redact(error instanceof Error ? error.message : String(error));
