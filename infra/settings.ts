@@ -1,7 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import * as z from 'zod';
-import { DEFAULT_MAX_CONCURRENCY } from '../lib/config';
+import { STACK_DEFAULTS } from '../lib/config';
 
 /**
  * Everything a deployment can tune, read from CDK context (`cdk.json` or `-c key=value`).
@@ -21,7 +21,7 @@ export interface ZohoSyncSettings {
   readonly batchSize: number;
   /**
    * Concurrent calls one Books organization allows (context `orgConcurrency`); the worker's
-   * event source `maxConcurrency` derives from it. @default 5 (DEFAULT_MAX_CONCURRENCY)
+   * event source `maxConcurrency` derives from it. @default 5 (STACK_DEFAULTS.orgConcurrency)
    */
   readonly orgConcurrency: number;
   /** Worker function timeout in seconds (context `workerTimeoutSeconds`). @default 60 */
@@ -87,12 +87,12 @@ const settingsSchema = z
       .pipe(z.array(emailSchema)),
     [CONTEXT_KEYS.logLevel]: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     [CONTEXT_KEYS.tracing]: contextBoolean.default(false),
-    [CONTEXT_KEYS.maxReceiveCount]: contextInt(1, 1000, 5),
+    [CONTEXT_KEYS.maxReceiveCount]: contextInt(1, 1000, STACK_DEFAULTS.maxReceiveCount),
     // Without a batching window, SQS hands Lambda at most 10 messages.
-    [CONTEXT_KEYS.batchSize]: contextInt(1, 10, 10),
-    [CONTEXT_KEYS.orgConcurrency]: contextInt(1, 1000, DEFAULT_MAX_CONCURRENCY),
+    [CONTEXT_KEYS.batchSize]: contextInt(1, 10, STACK_DEFAULTS.batchSize),
+    [CONTEXT_KEYS.orgConcurrency]: contextInt(1, 1000, STACK_DEFAULTS.orgConcurrency),
     // 15 minutes is Lambda's maximum; 6x it must stay under SQS's 12-hour visibility ceiling.
-    [CONTEXT_KEYS.workerTimeoutSeconds]: contextInt(10, 900, 60),
+    [CONTEXT_KEYS.workerTimeoutSeconds]: contextInt(10, 900, STACK_DEFAULTS.workerTimeoutSeconds),
     [CONTEXT_KEYS.throttleRateLimit]: contextInt(1, 10_000, 50),
     [CONTEXT_KEYS.throttleBurstLimit]: contextInt(1, 5_000, 100),
     [CONTEXT_KEYS.tooManyRequestsAlarmThreshold]: contextInt(1, 100_000, 5),

@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import { Schedule } from 'aws-cdk-lib/aws-events';
 import type { Construct } from 'constructs';
-import { ENV } from '../lib/config';
+import { ENV, STACK_DEFAULTS } from '../lib/config';
 import { METRIC_NAMESPACE } from '../lib/observability/metric-names';
 import { AlertTopic } from './constructs/alert-topic';
 import { ConnectionSecrets, SECRET_PREFIX } from './constructs/connection-secrets';
@@ -48,7 +48,7 @@ export const RELEASE_DEFERRED: ScheduledFunctionSpec = {
   id: 'ReleaseDeferred',
   entry: functionEntry('release-deferred'),
   description: 'zoho-sync release-deferred: re-queues parked work once the daily quota resets',
-  schedule: Schedule.rate(Duration.minutes(5)),
+  schedule: Schedule.rate(Duration.minutes(STACK_DEFAULTS.schedules.releaseDeferredMinutes)),
   timeout: Duration.seconds(60),
   access: { table: true, sendToSyncQueue: true },
 };
@@ -62,7 +62,7 @@ export const RENEW_CHANNELS: ScheduledFunctionSpec = {
   id: 'RenewChannels',
   entry: functionEntry('renew-channels'),
   description: 'zoho-sync renew-channels: keeps each CRM notification channel alive',
-  schedule: Schedule.rate(Duration.hours(12)),
+  schedule: Schedule.rate(Duration.hours(STACK_DEFAULTS.schedules.renewChannelsHours)),
   timeout: Duration.minutes(5),
   access: {
     table: true,
@@ -80,7 +80,7 @@ export const RECONCILE_SWEEP: ScheduledFunctionSpec = {
   id: 'ReconcileSweep',
   entry: functionEntry('reconcile-sweep'),
   description: 'zoho-sync reconcile-sweep: enqueues CRM records changed since the last sweep',
-  schedule: Schedule.rate(Duration.hours(1)),
+  schedule: Schedule.rate(Duration.hours(STACK_DEFAULTS.schedules.reconcileSweepHours)),
   timeout: Duration.minutes(5),
   access: {
     table: true,

@@ -18,3 +18,4 @@ export {
   toConnection,
 } from './connection';
 export { ConfigError } from './errors';
+export { STACK_DEFAULTS } from './stack-defaults';

@@ -3,6 +3,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { eventSourceConcurrency } from '../../infra/constructs/sync-worker';
 import { readSettings, type ZohoSyncSettings } from '../../infra/settings';
+import { STACK_DEFAULTS } from '../../lib/config';
 
 const settingsFrom = (context: Record<string, unknown>): ZohoSyncSettings =>
   readSettings(new App({ context }).node);
@@ -23,6 +24,12 @@ describe('readSettings', () => {
       logRetention: RetentionDays.ONE_MONTH,
       customDomain: undefined,
     });
+  });
+
+  it('gives a default stack the worker concurrency and batch size local mode runs with', () => {
+    const defaults = settingsFrom({});
+    expect(eventSourceConcurrency(defaults.orgConcurrency)).toBe(STACK_DEFAULTS.workerConcurrency);
+    expect(defaults.batchSize).toBe(STACK_DEFAULTS.batchSize);
   });
 
   it.each([
