@@ -49,19 +49,29 @@ export const DEMO_CRM_RECORDS = {
 
 export const DEMO_BOOKS_ORGANIZATION_ID = '60012345678';
 
+/** `demo`, then `demo-2`, `demo-3` ... for `npm start -- --connections <n>` (index from 0). */
+export const demoConnectionId = (index: number): string =>
+  index === 0 ? 'demo' : `demo-${index + 1}`;
+
+/** Each demo connection syncs into a Books organization of its own. */
+export const demoOrganizationId = (index: number): string =>
+  String(Number(DEMO_BOOKS_ORGANIZATION_ID) + index);
+
 /** The demo connection local mode generates when no --connection file is given. */
 export const demoConnectionSecret = (options: {
   readonly accountsUrl: string;
   readonly webhookSecret: string;
   readonly clientSecret: string;
   readonly refreshToken: string;
+  /** @default DEMO_BOOKS_ORGANIZATION_ID */
+  readonly booksOrganizationId?: string;
 }): ConnectionSecret => ({
   dataCenter: 'com',
   accountsUrl: options.accountsUrl,
   clientId: '1000.DEMOCLIENTZOHOSYNCLOCAL',
   clientSecret: options.clientSecret,
   refreshToken: options.refreshToken,
-  booksOrganizationId: DEMO_BOOKS_ORGANIZATION_ID,
+  booksOrganizationId: options.booksOrganizationId ?? DEMO_BOOKS_ORGANIZATION_ID,
   plan: 'professional',
   webhookSecret: options.webhookSecret,
 });
