@@ -23,6 +23,7 @@ export const ENV = {
   publicBaseUrl: 'ZOHO_SYNC_PUBLIC_BASE_URL',
   reconcileLookbackHours: 'ZOHO_SYNC_RECONCILE_LOOKBACK_HOURS',
   reconcileMaxPages: 'ZOHO_SYNC_RECONCILE_MAX_PAGES',
+  maxDeferralAgeHours: 'ZOHO_SYNC_MAX_DEFERRAL_AGE_HOURS',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
 } as const;
 
@@ -50,6 +51,8 @@ const configSchema = z.object({
   [ENV.reconcileLookbackHours]: z.coerce.number().int().min(1).max(720).default(24),
   // CRM list pages (200 records, 1 credit each) per connection and module per sweep run.
   [ENV.reconcileMaxPages]: z.coerce.number().int().min(1).max(100).default(10),
+  // A message deferred (budget, quota) for this long since its first deferral is dead-lettered.
+  [ENV.maxDeferralAgeHours]: z.coerce.number().positive().max(720).default(24),
 });
 
 /** Runtime configuration of every zoho-sync function, read once per container. */
@@ -72,6 +75,7 @@ export interface Config {
   readonly publicBaseUrl: string | undefined;
   readonly reconcileLookbackHours: number;
   readonly reconcileMaxPages: number;
+  readonly maxDeferralAgeHours: number;
 }
 
 /**
@@ -105,6 +109,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     publicBaseUrl: values[ENV.publicBaseUrl]?.replace(/\/+$/, ''),
     reconcileLookbackHours: values[ENV.reconcileLookbackHours],
     reconcileMaxPages: values[ENV.reconcileMaxPages],
+    maxDeferralAgeHours: values[ENV.maxDeferralAgeHours],
   });
 };
 

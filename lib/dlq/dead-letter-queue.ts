@@ -240,7 +240,12 @@ export const createDeadLetterQueue = (deps: DeadLetterQueueDeps): DeadLetterQueu
         );
         const readable = selected.filter((item) => item.deadLetter.message !== undefined);
         const outgoing = readable.map((item) => {
-          const { lastError: _dropped, ...message } = item.deadLetter.message as SyncMessage;
+          // A redriven message starts afresh: no error, no attempts, no deferral age.
+          const {
+            lastError: _dropped,
+            firstDeferredAtMs: _age,
+            ...message
+          } = item.deadLetter.message as SyncMessage;
           const redriven: SyncMessage = { ...message, attempt: 0, deferrals: 0, source: 'redrive' };
           return {
             id: redriven.messageId,

@@ -19,6 +19,7 @@ import { describeFailure, type FailureDescription } from '../failures/describe-f
 import { InvalidSyncMessageError } from '../failures/errors';
 import { METRICS, type MetricsRecorder } from '../observability';
 import type { ConnectionStore } from '../tokens/connection-store';
+import { type DeferralCause, deferralCauseOf, expiredDeferral } from './deferral-age';
 import { type SyncMessage, syncMessageSchema } from './sync-message';
 import { type SyncRecordDeps, type SyncResult, syncRecord } from './sync-record';
 
@@ -48,6 +49,11 @@ export interface HandleSyncMessageDeps extends SyncRecordDeps {
   /** First backoff delay; each attempt doubles it up to `backoffMaxSeconds`. */
   readonly backoffBaseSeconds: number;
   readonly backoffMaxSeconds: number;
+  /**
+   * A message deferred for this long since its first deferral is dead-lettered with one alert
+   * naming the likely cause. @default 24 hours
+   */
+  readonly maxDeferralAgeMs?: number;
 }
 
 export type SyncOutcome =
@@ -66,6 +72,7 @@ export const backoffDelaySeconds = (attempt: number, baseSeconds = 30, maxSecond
   Math.min(maxSeconds, baseSeconds * 2 ** Math.max(0, attempt - 1));
 
 const DEFAULT_DEFER_SECONDS = 60;
+const DEFAULT_MAX_DEFERRAL_AGE_MS = 24 * 3_600_000;
 
 /**
  * The worker's outcome handler: runs one sync and acts on its failure in the one place that
@@ -146,7 +153,7 @@ export const handleSyncMessage = async (
     if (failure.scope === 'connection') {
       return tripBreaker(deps, message, connection, failure, probe);
     }
-    const outcome = await actOnFailure(deps, message, failure);
+    const outcome = await actOnFailure(deps, message, failure, deferralCauseOf(error));
     if (probe !== undefined) {
       await deps.breaker.settleProbe(
         probe,
@@ -256,6 +263,7 @@ const actOnFailure = async (
   deps: HandleSyncMessageDeps,
   message: SyncMessage,
   failure: FailureDescription,
+  deferralCause: DeferralCause,
 ): Promise<SyncOutcome> => {
   const logKeys = {
     entry_id: failure.entryId,
@@ -272,9 +280,29 @@ const actOnFailure = async (
     case 'defer': {
       // A deferral is a new message (or a parked one) and the original is acknowledged, so no
       // number of deferrals ever counts toward the DLQ's maxReceiveCount.
+      const nowMs = deps.now();
+      const expired = expiredDeferral(
+        message,
+        failure,
+        deferralCause,
+        nowMs,
+        deps.maxDeferralAgeMs ?? DEFAULT_MAX_DEFERRAL_AGE_MS,
+      );
+      if (expired !== undefined) {
+        return deadLetterAndAlert(deps, message, expired, {
+          ...logKeys,
+          entry_id: expired.entryId,
+          deferred_entry_id: failure.entryId,
+          first_deferred_at_ms: message.firstDeferredAtMs,
+        });
+      }
       const retryAfterMs = failure.retryAfterMs ?? DEFAULT_DEFER_SECONDS * 1000;
       const delaySeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
-      const deferred = { ...message, deferrals: message.deferrals + 1 };
+      const deferred = {
+        ...message,
+        deferrals: message.deferrals + 1,
+        firstDeferredAtMs: message.firstDeferredAtMs ?? nowMs,
+      };
       deps.metrics.count(METRICS.syncDeferred, { connection: message.connectionId });
       if (delaySeconds > MAX_SQS_DELAY_SECONDS && deps.park !== undefined) {
         await deps.park(deferred, deps.now() + delaySeconds * 1000);

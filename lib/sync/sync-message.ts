@@ -42,6 +42,8 @@ export const syncMessageSchema = z.object({
   attempt: z.number().int().min(0).default(0),
   /** Times the message was deferred (rate budget, quota); informational. */
   deferrals: z.number().int().min(0).default(0),
+  /** When the message was first deferred: deferrals end after a maximum age. */
+  firstDeferredAtMs: z.number().int().optional(),
   lastError: lastErrorSchema.optional(),
 });
 

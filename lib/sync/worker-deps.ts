@@ -86,6 +86,7 @@ export const createSyncWorkerDeps = (runtime: RuntimeDeps): HandleSyncMessageDep
     maxBackoffAttempts: config.maxBackoffAttempts,
     backoffBaseSeconds: config.backoffBaseSeconds,
     backoffMaxSeconds: config.backoffMaxSeconds,
+    maxDeferralAgeMs: config.maxDeferralAgeHours * 3_600_000,
     now,
     logger,
     requeue: (message, delaySeconds) =>
