@@ -119,3 +119,23 @@ export const quotaDayAt = (nowMs: number, timeZone: string): QuotaDay => {
     endMs: firstInstantOf(format, todayNumber + 1),
   };
 };
+
+/**
+ * How far past the next quota day's start a reset named by Zoho is still believed: the clock
+ * difference between Zoho and us, and a zone's DST hour.
+ */
+export const QUOTA_RESET_MARGIN_MS = HOUR_MS;
+
+/**
+ * A daily reset instant read from Zoho's headers, clamped: never before `nowMs`, never later
+ * than the start of the next quota day (`day.endMs`) plus a margin. If Zoho's day really ends
+ * later (it resets at midnight of another time zone than `quotaTimeZone`), the work comes back
+ * early, one call is refused and the next header is read within the next quota day: a few
+ * calls a day lost, never a day of work held back by a header misread or misconfigured.
+ */
+export const clampQuotaResetMs = (
+  resetAtMs: number,
+  nowMs: number,
+  day: Pick<QuotaDay, 'endMs'>,
+  marginMs: number = QUOTA_RESET_MARGIN_MS,
+): number => Math.max(nowMs, Math.min(resetAtMs, day.endMs + marginMs));

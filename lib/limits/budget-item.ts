@@ -4,6 +4,7 @@ import type {
   UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { TABLE_KEY, type TableKey, toKeyAttributes, ttlAttribute } from '../aws';
+import { clampQuotaResetMs } from './budget-calendar';
 
 /**
  * The shape of the one budget item per organization and quota day, and the conditional writes
@@ -354,22 +355,33 @@ export const isZohoQuotaSpent = (state: BudgetState, nowMs: number): boolean =>
  */
 export const quotaFeedbackFrom = (input: {
   readonly rateLimit:
-    | { readonly limit?: number; readonly remaining?: number; readonly resetSeconds?: number }
+    | {
+        readonly limit?: number;
+        readonly remaining?: number;
+        readonly resetSeconds?: number;
+        readonly resetAtEpochMs?: number;
+      }
     | undefined;
   readonly dayKey: string;
+  /** The start of the next quota day: Zoho's reset is clamped to it plus a margin. */
+  readonly dayEndMs: number;
   readonly dayUsedAtGrant: number;
   readonly maxInFlight: number;
   readonly nowMs: number;
 }): QuotaFeedback | undefined => {
   const remaining = input.rateLimit?.remaining;
   if (remaining === undefined) return undefined;
-  const { limit, resetSeconds } = input.rateLimit ?? {};
+  const { limit, resetSeconds, resetAtEpochMs } = input.rateLimit ?? {};
+  const resetAtMs =
+    resetAtEpochMs ?? (resetSeconds === undefined ? undefined : input.nowMs + resetSeconds * 1000);
   return {
     dayKey: input.dayKey,
     dayCeiling: input.dayUsedAtGrant + remaining - (input.maxInFlight - 1),
     zohoRemaining: remaining,
     ...(limit === undefined ? {} : { zohoLimit: limit }),
-    ...(resetSeconds === undefined ? {} : { zohoResetAtMs: input.nowMs + resetSeconds * 1000 }),
+    ...(resetAtMs === undefined
+      ? {}
+      : { zohoResetAtMs: clampQuotaResetMs(resetAtMs, input.nowMs, { endMs: input.dayEndMs }) }),
     observedAtMs: input.nowMs,
   };
 };

@@ -518,6 +518,7 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
         const feedback = quotaFeedbackFrom({
           rateLimit: result.rateLimit,
           dayKey: grant.day.key,
+          dayEndMs: grant.day.endMs,
           dayUsedAtGrant: grant.dayUsed,
           maxInFlight: connection.maxConcurrency,
           nowMs,

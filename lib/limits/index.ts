@@ -1,5 +1,7 @@
 export {
   assertTimeZone,
+  clampQuotaResetMs,
+  QUOTA_RESET_MARGIN_MS,
   type QuotaDay,
   quotaDayAt,
   type RequestWindow,

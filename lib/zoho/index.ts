@@ -66,7 +66,11 @@ export {
   type ZohoApiErrorInit,
   type ZohoCallContext,
 } from './errors';
-export { parseRateLimitHeaders, type RateLimitInfo } from './rate-limit-headers';
+export {
+  MAX_ZOHO_WAIT_SECONDS,
+  parseRateLimitHeaders,
+  type RateLimitInfo,
+} from './rate-limit-headers';
 export {
   type ZohoHttpDeps,
   type ZohoHttpMethod,

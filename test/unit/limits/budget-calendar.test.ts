@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../../lib/config';
-import { assertTimeZone, quotaDayAt, requestWindowAt } from '../../../lib/limits';
+import {
+  assertTimeZone,
+  clampQuotaResetMs,
+  quotaDayAt,
+  requestWindowAt,
+} from '../../../lib/limits';
 
 const at = (iso: string): number => Date.parse(iso);
 
@@ -110,5 +115,28 @@ describe('quotaDayAt', () => {
   it('throws a ConfigError naming the zone when the time zone is unknown', () => {
     expect(() => quotaDayAt(0, 'Mars/Olympus_Mons')).toThrow(ConfigError);
     expect(() => assertTimeZone('Mars/Olympus_Mons')).toThrow(/Mars\/Olympus_Mons/);
+  });
+});
+
+describe('clampQuotaResetMs', () => {
+  const now = Date.parse('2025-03-01T23:00:00Z');
+  const day = quotaDayAt(now, 'UTC');
+
+  it('keeps a reset Zoho names before the next quota day (plus the margin)', () => {
+    const at = Date.parse('2025-03-02T00:30:00Z');
+    expect(clampQuotaResetMs(at, now, day)).toBe(at);
+  });
+
+  it('never waits past the next quota day plus an hour, however far off Zoho says', () => {
+    expect(clampQuotaResetMs(Date.parse('2025-03-02T09:00:00Z'), now, day)).toBe(
+      Date.parse('2025-03-02T01:00:00Z'),
+    );
+    expect(clampQuotaResetMs(Date.parse('2031-01-01T00:00:00Z'), now, day)).toBe(
+      Date.parse('2025-03-02T01:00:00Z'),
+    );
+  });
+
+  it('never returns a reset in the past', () => {
+    expect(clampQuotaResetMs(now - 60_000, now, day)).toBe(now);
   });
 });

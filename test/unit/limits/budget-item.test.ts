@@ -10,6 +10,7 @@ import {
 
 const WINDOW = 1_740_000_000_000;
 const NOW = WINDOW + 1_000;
+const HOUR = 3_600_000;
 const n = (value: number): AttributeValue => ({ N: String(value) });
 
 const write = {
@@ -154,6 +155,7 @@ describe('budget-item', () => {
         quotaFeedbackFrom({
           rateLimit: { limit: 7500, remaining: 6775, resetSeconds: 34_881 },
           dayKey: '2025-02-19',
+          dayEndMs: NOW + 40_000_000,
           dayUsedAtGrant: 700,
           maxInFlight: 5,
           nowMs: NOW,
@@ -173,11 +175,34 @@ describe('budget-item', () => {
         quotaFeedbackFrom({
           rateLimit: { limit: 7500 },
           dayKey: 'd',
+          dayEndMs: NOW + 40_000_000,
           dayUsedAtGrant: 1,
           maxInFlight: 5,
           nowMs: NOW,
         }),
       ).toBeUndefined();
+    });
+
+    it.each([
+      ['a reset far beyond the next quota day', { resetSeconds: 90_000 }, NOW + 3_600_000 + HOUR],
+      [
+        'a reset sent as epoch seconds, years ahead',
+        { resetAtEpochMs: NOW + 400 * 86_400_000 },
+        NOW + 3_600_000 + HOUR,
+      ],
+      ['a reset sent as epoch seconds, already past', { resetAtEpochMs: NOW - 5_000 }, NOW],
+      ['a reset before the next quota day', { resetAtEpochMs: NOW + 600_000 }, NOW + 600_000],
+    ])('clamps %s to [now, next quota day + 1 h]', (_case, reset, expectedResetAtMs) => {
+      const feedback = quotaFeedbackFrom({
+        rateLimit: { limit: 7500, remaining: 0, ...reset },
+        dayKey: 'd',
+        // The next quota day starts in an hour.
+        dayEndMs: NOW + 3_600_000,
+        dayUsedAtGrant: 7500,
+        maxInFlight: 5,
+        nowMs: NOW,
+      });
+      expect(feedback?.zohoResetAtMs).toBe(expectedResetAtMs);
     });
   });
 

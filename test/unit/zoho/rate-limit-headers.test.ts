@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRateLimitHeaders } from '../../../lib/zoho';
+import { MAX_ZOHO_WAIT_SECONDS, parseRateLimitHeaders } from '../../../lib/zoho';
 
 describe('rate-limit-headers', () => {
   it('reads the Books headers', () => {
@@ -56,5 +56,23 @@ describe('rate-limit-headers', () => {
     expect(parseRateLimitHeaders(new Headers({ 'Content-Type': 'application/json' }))).toBe(
       undefined,
     );
+  });
+
+  it('reads a reset header as an instant when it is epoch seconds', () => {
+    expect(
+      parseRateLimitHeaders(new Headers({ 'X-Rate-Limit-Reset': '1796342400' })),
+    ).toStrictEqual({ resetAtEpochMs: 1_796_342_400_000 });
+  });
+
+  it('believes no wait longer than a day and an hour', () => {
+    expect(
+      parseRateLimitHeaders(
+        new Headers({ 'X-Rate-Limit-Reset': '999999999', 'Retry-After': '31536000' }),
+      ),
+    ).toStrictEqual({
+      resetSeconds: MAX_ZOHO_WAIT_SECONDS,
+      retryAfterSeconds: MAX_ZOHO_WAIT_SECONDS,
+    });
+    expect(MAX_ZOHO_WAIT_SECONDS).toBe(25 * 3600);
   });
 });
