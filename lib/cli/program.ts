@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { createAwsClients } from '../aws';
 import { loadSecretPrefix } from '../config';
+import { runDoctor } from '../doctor/run-doctor';
 import { logger, redactingJsonReplacer } from '../observability';
 import { setupConnection } from '../tokens';
 import { createAccountsClient } from '../zoho';
@@ -24,6 +25,7 @@ import {
   dlqList,
   redrive,
 } from './commands';
+import { renderDoctorReport } from './doctor';
 import { collectStatus, renderStatus } from './status';
 
 /** What an action needs: the target, the shared context, the output. */
@@ -250,6 +252,23 @@ export const createProgram = (io: CliIo, onExit: (code: number) => void): Comman
     });
 
   program
+    .command('doctor')
+    .description(
+      'run the support checklist live: secret, token, data centre, organization, scopes, unique custom field, channel, queues, budget and breaker',
+    )
+    .addOption(connectionOption().makeOptionMandatory())
+    .addOption(jsonOption())
+    .action(async (options: Record<string, string>, command: Command) => {
+      const target = await runtime.target(command);
+      const report = await runDoctor(
+        { config: target.config, clients: target.clients, logger },
+        requireConnection(options.connection),
+      );
+      runtime.report(command, report, () => renderDoctorReport(report, io));
+      if (report.failed > 0) runtime.fail(EXIT.failed);
+    });
+
+  program
     .command('status')
     .description(
       'per connection: quota today, budget this window, breaker, queue, deferred and parked work, DLQ, channel expiry, last sweep',
@@ -312,7 +331,7 @@ export const runCli = async (argv: readonly string[], io: CliIo = processIo()): 
     exitCode = Math.max(exitCode, code);
   });
   // The CLI's own output is the answer; keep routine log lines out of it.
-  logger.setLogLevel('ERROR');
+  logger.setLogLevel('SILENT');
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

@@ -1,10 +1,9 @@
 import { GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
-import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { parkingShelfPk, TABLE_KEY, tableKeys, toKeyAttributes } from '../aws';
+import { parkingShelfPk, TABLE_KEY, tableKeys } from '../aws';
 import type { Connection } from '../config';
-import { quotaDayAt, requestWindowAt } from '../limits';
-import { readBudgetState } from '../limits/budget-item';
+import { readBudgetSnapshot } from '../limits';
 import { createNotificationChannelStore } from '../notifications';
 import { SCHEDULED_SHELF } from '../parking';
 import { createConnectionAccess } from '../tokens';
@@ -159,40 +158,6 @@ const lastSweep = async (target: CliTarget, connectionId: string): Promise<numbe
   return times.length === 0 ? null : Math.max(...times);
 };
 
-const budgetOf = async (target: CliTarget, connection: Connection, nowMs: number) => {
-  const day = quotaDayAt(nowMs, connection.quotaTimeZone);
-  const window = requestWindowAt(nowMs, connection.rateLimit.windowSeconds);
-  const result = await target.clients.dynamodb.send(
-    new GetItemCommand({
-      TableName: target.config.tableName,
-      Key: toKeyAttributes(tableKeys.dailyQuota(connection.booksOrganizationId, day.key)),
-      ConsistentRead: true,
-    }),
-  );
-  const state = readBudgetState(result.Item ?? {});
-  const zohoSpentUntil =
-    state.zohoResetAtMs !== undefined && state.zohoResetAtMs > nowMs
-      ? state.zohoResetAtMs
-      : undefined;
-  return {
-    quota: {
-      day: day.key,
-      used: state.dayUsed,
-      limit: connection.dailyLimit,
-      zohoRemaining: state.zohoRemaining,
-      resetsAtMs: zohoSpentUntil ?? day.endMs,
-    },
-    budget: {
-      windowStartMs: window.startMs,
-      windowEndMs: window.endMs,
-      used: state.windows.get(window.startMs) ?? 0,
-      limit: connection.rateLimit.requests,
-      inFlight: [...state.leases.values()].filter((expiresAtMs) => expiresAtMs > nowMs).length,
-      maxInFlight: connection.maxConcurrency,
-    },
-  };
-};
-
 /** Everything `status` shows, read without calling Zoho. */
 export const collectStatus = async (
   target: CliTarget,
@@ -229,7 +194,11 @@ export const collectStatus = async (
       continue;
     }
     const [limits, breaker, deferred, channel, sweptAt] = await Promise.all([
-      budgetOf(target, connection, nowMs),
+      readBudgetSnapshot(
+        { dynamodb: target.clients.dynamodb, tableName: target.config.tableName },
+        connection,
+        nowMs,
+      ),
       context.breaker.status(connectionId),
       countDeferred(target, connectionId),
       channels.get(connectionId),
@@ -239,7 +208,21 @@ export const collectStatus = async (
       connectionId,
       found: true,
       booksOrganizationId: connection.booksOrganizationId,
-      ...limits,
+      quota: {
+        day: limits.quota.day,
+        used: limits.quota.used,
+        limit: limits.quota.limit,
+        zohoRemaining: limits.quota.zohoRemaining,
+        resetsAtMs: limits.quota.resetsAtMs,
+      },
+      budget: {
+        windowStartMs: limits.window.startMs,
+        windowEndMs: limits.window.endMs,
+        used: limits.window.used,
+        limit: limits.window.limit,
+        inFlight: limits.window.inFlight,
+        maxInFlight: limits.window.maxInFlight,
+      },
       breaker:
         breaker.state === 'closed'
           ? { state: 'closed' }

@@ -7,6 +7,7 @@ export {
   type RequestWindow,
   requestWindowAt,
 } from './budget-calendar';
+export { type BudgetSnapshot, readBudgetSnapshot } from './budget-snapshot';
 export {
   createRequestLimiter,
   REQUEST_LIMITER_DEFAULTS,

@@ -109,6 +109,25 @@ export interface BooksClient {
    * @throws {ZohoApiError} for any failure.
    */
   list(target: BooksTarget, entity: BooksEntity, query?: BooksQuery): Promise<BooksListResult>;
+  /**
+   * `GET /books/v3/organizations` (no organization_id): the organizations the token's Zoho user
+   * may use (scope ZohoBooks.settings.READ, reference §1).
+   * @throws {ZohoApiError} for any failure.
+   */
+  listOrganizations(
+    target: Pick<BooksTarget, 'apiDomain' | 'accessToken'>,
+  ): Promise<BooksOrganizationsResult>;
+}
+
+/** One organization of `GET /organizations`. */
+export interface BooksOrganization {
+  readonly organizationId: string;
+  readonly name: string | undefined;
+}
+
+export interface BooksOrganizationsResult {
+  readonly organizations: readonly BooksOrganization[];
+  readonly rateLimit?: RateLimitInfo;
 }
 
 /**
@@ -184,6 +203,36 @@ export const createBooksClient = (deps: ZohoHttpDeps): BooksClient => {
     update: (target, entity, booksId, body, query) =>
       singleRecord(target, entity, 'PUT', idPath(entity, booksId), { body, query }),
     get: (target, entity, booksId) => singleRecord(target, entity, 'GET', idPath(entity, booksId)),
+    listOrganizations: async (target) => {
+      const url = `${target.apiDomain.replace(/\/+$/, '')}/books/v3/organizations`;
+      const response = await zohoRequest(deps, {
+        service: 'books',
+        method: 'GET',
+        url,
+        headers: { Authorization: `Zoho-oauthtoken ${target.accessToken}` },
+      });
+      const body = isRecord(response.body) ? response.body : {};
+      const list = body.organizations;
+      if (!Array.isArray(list) || !list.every(isRecord)) {
+        throw unreadableResponseError(
+          {
+            service: 'books',
+            method: 'GET',
+            endpoint: new URL(url).pathname,
+            httpStatus: response.status,
+            rateLimit: response.rateLimit,
+          },
+          'no "organizations" list in the body',
+        );
+      }
+      return {
+        organizations: list.map((organization) => ({
+          organizationId: String(organization.organization_id ?? ''),
+          name: typeof organization.name === 'string' ? organization.name : undefined,
+        })),
+        rateLimit: response.rateLimit,
+      };
+    },
     list: async (target, entity, query) => {
       const { response, context } = await call(target, 'GET', `/${entity}`, { query });
       const body = isRecord(response.body) ? response.body : {};

@@ -361,6 +361,19 @@ const ROWS = [
     scope: 'connection',
     source: ORIGIN_ARTICLE,
   },
+  {
+    id: 'books-6041',
+    service: 'books',
+    code: 6041,
+    title: 'Organization not accessible',
+    meaning:
+      'Zoho Books refused the organization for this token: it is named together with 6024 for an organization the Zoho user behind the token cannot use.',
+    fix: 'Check booksOrganizationId in secret {secretId} against Books > Settings > Organization Profile, and that the Zoho user who authorized connection {connectionId} is a user of that organization (re-authorize with that user if not).',
+    action: 'fail-alert',
+    scope: 'connection',
+    source:
+      'unconfirmed: named beside 6024 in issue #12 (the support checklist); no public description of 6041 was found',
+  },
 
   // ---------------------------------------------------------------- HTTP statuses
   {
@@ -936,6 +949,19 @@ const ROWS = [
     source:
       'unconfirmed: zoho-books-api.md §1 (origin article); each DC holds only its own users: https://www.zoho.com/crm/developer/docs/api/v8/multi-dc.html',
     note: 'Zoho sends no code for this. classifyZohoFailure never returns it; the token refresher raises it when a 401 follows a fresh refresh.',
+  },
+  {
+    id: 'unique-custom-field-missing',
+    service: 'books',
+    title: 'Unique custom field missing',
+    meaning:
+      'Books has no custom field cf_crm_id that rejects duplicate values on this module, so a record cannot be addressed by its CRM id (X-Unique-Identifier-Key) and a replayed create could duplicate it.',
+    fix: 'In Zoho Books, for contacts, items and invoices: Settings > Preferences > (Customers and Vendors, Items, Invoices) > Field Customization > New Custom Field, label "CRM ID" (API name cf_crm_id), type Text, and tick "Do not allow duplicate values". Then run zoho-sync doctor --connection {connectionId} again.',
+    action: 'fail-alert',
+    scope: 'connection',
+    source:
+      'zoho-sync design: Zoho sends no code for a missing unique field; zoho-books-api.md §7 (official, via mirror) says a unique custom field addresses a record',
+    note: 'Zoho sends no code for this. The doctor command detects it with a write-nothing probe: an update addressed by a cf_crm_id value no record holds, without X-Upsert.',
   },
   {
     id: 'unclassified',

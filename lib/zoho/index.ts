@@ -10,6 +10,8 @@ export {
   type BooksClient,
   type BooksEntity,
   type BooksListResult,
+  type BooksOrganization,
+  type BooksOrganizationsResult,
   type BooksQuery,
   type BooksRecord,
   type BooksRecordResult,
