@@ -181,7 +181,10 @@ describe('local mode with two --connection files', () => {
       zohoBaseUrl: simulator.baseUrl,
     });
     // The CLI's --local reader still understands the file.
-    await expect(applyLocalEnvironment(local.stateFile)).resolves.toBeUndefined();
+    await expect(applyLocalEnvironment(local.stateFile)).resolves.toMatchObject({
+      connections: [{ connectionId: 'alpha' }, { connectionId: 'beta' }],
+      publicBaseUrl: local.api.url,
+    });
   });
 
   it('enables a Notification API channel for each connection, calling the local API', () => {
