@@ -27,6 +27,11 @@ export interface ScheduledFunctionAccess {
   readonly publishAlerts?: boolean;
   /** Connection secrets: `read` (credentials only) or `token-store` (also access tokens). */
   readonly connectionSecrets?: 'read' | 'token-store';
+  /**
+   * Read the webhook secrets `zoho-sync/<id>/webhook` too (channel renewal: a channel's token is
+   * the webhook secret). Without it a role with connection secrets is denied them.
+   */
+  readonly readWebhookSecrets?: boolean;
   /** secretsmanager:ListSecrets (on `*`, the only resource it accepts), to find the connections. */
   readonly listConnections?: boolean;
   /** The HTTP API's public base URL in `ZOHO_SYNC_PUBLIC_BASE_URL` (ENV.publicBaseUrl). */
@@ -67,6 +72,7 @@ export const RENEW_CHANNELS: ScheduledFunctionSpec = {
   access: {
     table: true,
     connectionSecrets: 'token-store',
+    readWebhookSecrets: true,
     listConnections: true,
     publicBaseUrl: true,
   },
@@ -223,8 +229,14 @@ export class ZohoSyncStack extends Stack {
     if (spec.access.table === true) this.state.grantData(fn);
     if (spec.access.sendToSyncQueue === true) this.syncQueue.grantSend(fn);
     if (spec.access.publishAlerts === true) this.alerts.grantPublish(fn);
-    if (spec.access.connectionSecrets === 'read') this.secrets.grantReadCredentials(role);
-    if (spec.access.connectionSecrets === 'token-store') this.secrets.grantTokenStore(role);
+    const webhookSecrets =
+      spec.access.readWebhookSecrets === true ? { webhookSecrets: 'read' as const } : {};
+    if (spec.access.connectionSecrets === 'read') {
+      this.secrets.grantReadCredentials(role, webhookSecrets);
+    }
+    if (spec.access.connectionSecrets === 'token-store') {
+      this.secrets.grantTokenStore(role, webhookSecrets);
+    }
     if (spec.access.listConnections === true) this.secrets.grantListConnections(role);
     return scheduled;
   }

@@ -8,7 +8,6 @@ export const SECRET_PREFIX = 'zoho-sync/';
 /** What the token store does with `zoho-sync/<connectionId>/access-token` secrets. */
 export const TOKEN_STORE_ACTIONS = [
   'secretsmanager:GetSecretValue',
-  'secretsmanager:DescribeSecret',
   'secretsmanager:PutSecretValue',
   'secretsmanager:CreateSecret',
 ] as const;
@@ -23,18 +22,53 @@ export const LIST_SECRETS_REASON =
 const WILDCARD_REASON =
   'Connections are added after deploy with the setup CLI (one secret per connection, plus its access-token secret), so the stack cannot name them; the grant is limited to the zoho-sync/ prefix.';
 
+const WEBHOOK_WILDCARD_REASON =
+  'Connections are added after deploy, so the stack cannot name their webhook secrets; the grant matches only names zoho-sync/<id>/webhook (plus the 6-character suffix Secrets Manager appends), never a connection credentials secret zoho-sync/<id>, whose id has no slash.';
+
+const ACCESS_TOKEN_WILDCARD_REASON =
+  'Connections are added after deploy, so the stack cannot name their access-token secrets; the writes are limited to names zoho-sync/<id>/access-token, which the token store creates and updates.';
+
+/** The resource names (after `:secret:`) of the ARN patterns the grants use. */
+export const SECRET_NAME_PATTERNS = {
+  all: `${SECRET_PREFIX}*`,
+  accessTokens: `${SECRET_PREFIX}*/access-token-??????`,
+  webhooks: `${SECRET_PREFIX}*/webhook-??????`,
+  // CreateSecret is authorized before the suffix exists, so these match with or without it.
+  createAccessToken: `${SECRET_PREFIX}*/access-token*`,
+  createWebhook: `${SECRET_PREFIX}*/webhook*`,
+} as const;
+
+/** The sid of the statement that keeps a role away from the webhook secrets. */
+export const NO_WEBHOOK_SECRETS_SID = 'NoWebhookSecrets';
+/** The sid of the webhook function's statement that denies every secret but the webhook ones. */
+export const ONLY_WEBHOOK_SECRETS_SID = 'OnlyWebhookSecrets';
+
 /**
  * The Secrets Manager side of connections. The stack creates no secret and holds no secret
- * value: each connection's `zoho-sync/<connectionId>` secret (and the worker's
- * `zoho-sync/<connectionId>/access-token`) is created after deploy, encrypted with the account's
- * default `aws/secretsmanager` key, which Secrets Manager uses on the caller's behalf (so no
- * KMS grant is needed). This construct only scopes the grants to the prefix.
+ * value. Each connection has up to three secrets, created after deploy and encrypted with the
+ * account's default `aws/secretsmanager` key (used on the caller's behalf, so no KMS grant):
+ *
+ * - `zoho-sync/<id>`: the OAuth credentials (client secret, refresh token). Never readable by
+ *   the internet-facing webhook function.
+ * - `zoho-sync/<id>/webhook`: the webhook secret(s), the only secret the webhook function reads.
+ * - `zoho-sync/<id>/access-token`: the worker's access token.
+ *
+ * IAM wildcards cannot say "no slash", so `zoho-sync/*` also matches the other two. The grants
+ * therefore match the webhook secrets by their second path segment (`zoho-sync/*\/webhook-??????`
+ * cannot match `zoho-sync/<id>-??????`, as connection ids have no slash), and every role that
+ * reads credentials with `zoho-sync/*` but needs no webhook secret is denied them explicitly.
  */
 export class ConnectionSecrets extends Construct {
   /** `arn:<partition>:secretsmanager:<region>:<account>:secret:zoho-sync/*` */
   readonly secretsArnPattern: string;
   /** The access-token secrets only (`zoho-sync/<id>/access-token` plus the random suffix). */
   readonly accessTokenArnPattern: string;
+  /** The webhook secrets only (`zoho-sync/<id>/webhook` plus the random suffix). */
+  readonly webhookArnPattern: string;
+  /** Where an access-token secret may be created (with or without the suffix). */
+  readonly accessTokenCreatePattern: string;
+  /** Where a webhook secret may be created (with or without the suffix). */
+  readonly webhookCreatePattern: string;
 
   constructor(scope: Construct, id: string) {
     super(scope, id);
@@ -45,19 +79,84 @@ export class ConnectionSecrets extends Construct {
         resourceName,
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
-    this.secretsArnPattern = secretArn(`${SECRET_PREFIX}*`);
-    this.accessTokenArnPattern = secretArn(`${SECRET_PREFIX}*/access-token-??????`);
+    this.secretsArnPattern = secretArn(SECRET_NAME_PATTERNS.all);
+    this.accessTokenArnPattern = secretArn(SECRET_NAME_PATTERNS.accessTokens);
+    this.webhookArnPattern = secretArn(SECRET_NAME_PATTERNS.webhooks);
+    this.accessTokenCreatePattern = secretArn(SECRET_NAME_PATTERNS.createAccessToken);
+    this.webhookCreatePattern = secretArn(SECRET_NAME_PATTERNS.createWebhook);
   }
 
   /**
-   * Read access to connection credentials (the webhook checks `webhookSecret`), with an
-   * explicit deny on the access-token secrets: a webhook never needs a Zoho token.
+   * The webhook function: reads the webhook secrets and nothing else in Secrets Manager. The
+   * deny makes that hold whatever another grant may add to the role later.
    */
-  grantReadCredentials(role: Role): void {
+  grantReadWebhookSecrets(role: Role): void {
     role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],
-        resources: [this.secretsArnPattern],
+        resources: [this.webhookArnPattern],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: ONLY_WEBHOOK_SECRETS_SID,
+        effect: Effect.DENY,
+        actions: ['secretsmanager:*'],
+        notResources: [this.webhookArnPattern],
+      }),
+    );
+    this.acknowledge(role, SECRET_NAME_PATTERNS.webhooks, WEBHOOK_WILDCARD_REASON);
+  }
+
+  /**
+   * Read access to connection credentials only: the access tokens are denied and, unless
+   * `webhookSecrets` is `read`, so are the webhook secrets.
+   */
+  grantReadCredentials(role: Role, options: { webhookSecrets?: 'read' } = {}): void {
+    this.allowCredentials(role, options);
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        sid: 'NoZohoAccessTokens',
+        effect: Effect.DENY,
+        actions: ['secretsmanager:*'],
+        resources: [this.accessTokenArnPattern],
+      }),
+    );
+  }
+
+  /**
+   * The token store (worker, channel renewal, sweep): reads credentials, reads and writes the
+   * access-token secrets (and nothing else). The webhook secrets are denied unless
+   * `webhookSecrets` is `read` (channel renewal: a channel's token is the webhook secret).
+   */
+  grantTokenStore(role: Role, options: { webhookSecrets?: 'read' } = {}): void {
+    this.allowCredentials(role, options);
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:PutSecretValue'],
+        resources: [this.accessTokenArnPattern],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:CreateSecret'],
+        resources: [this.accessTokenCreatePattern],
+      }),
+    );
+    this.acknowledge(role, SECRET_NAME_PATTERNS.accessTokens, ACCESS_TOKEN_WILDCARD_REASON);
+    this.acknowledge(role, SECRET_NAME_PATTERNS.createAccessToken, ACCESS_TOKEN_WILDCARD_REASON);
+  }
+
+  /**
+   * The deploy-time migration: reads credentials (a legacy one still holds `webhookSecret`) and
+   * webhook secrets, and creates missing webhook secrets. It never overwrites one.
+   */
+  grantMigrateWebhookSecrets(role: Role): void {
+    this.allowCredentials(role, { webhookSecrets: 'read' });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:CreateSecret'],
+        resources: [this.webhookCreatePattern],
       }),
     );
     role.addToPrincipalPolicy(
@@ -68,18 +167,7 @@ export class ConnectionSecrets extends Construct {
         resources: [this.accessTokenArnPattern],
       }),
     );
-    this.acknowledgeWildcard(role);
-  }
-
-  /** Read credentials, and read and write access tokens (the worker's token store). */
-  grantTokenStore(role: Role): void {
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: [...TOKEN_STORE_ACTIONS],
-        resources: [this.secretsArnPattern],
-      }),
-    );
-    this.acknowledgeWildcard(role);
+    this.acknowledge(role, SECRET_NAME_PATTERNS.createWebhook, WEBHOOK_WILDCARD_REASON);
   }
 
   /**
@@ -101,10 +189,30 @@ export class ConnectionSecrets extends Construct {
     });
   }
 
-  private acknowledgeWildcard(role: Role): void {
+  private allowCredentials(role: Role, options: { webhookSecrets?: 'read' }): void {
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['secretsmanager:GetSecretValue'],
+        resources: [this.secretsArnPattern],
+      }),
+    );
+    if (options.webhookSecrets !== 'read') {
+      role.addToPrincipalPolicy(
+        new PolicyStatement({
+          sid: NO_WEBHOOK_SECRETS_SID,
+          effect: Effect.DENY,
+          actions: ['secretsmanager:*'],
+          resources: [this.webhookArnPattern],
+        }),
+      );
+    }
+    this.acknowledge(role, SECRET_NAME_PATTERNS.all, WILDCARD_REASON);
+  }
+
+  private acknowledge(role: Role, resourceName: string, reason: string): void {
     Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${SECRET_PREFIX}*]`,
-      reason: WILDCARD_REASON,
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${resourceName}]`,
+      reason,
     });
   }
 }

@@ -61,7 +61,7 @@ export class HttpIngest extends Construct {
       memorySize: 256,
     });
     props.syncQueue.grantSend(this.handler.function);
-    props.secrets.grantReadCredentials(this.handler.role);
+    props.secrets.grantReadWebhookSecrets(this.handler.role);
 
     this.api = new HttpApi(this, 'Api', {
       description: 'zoho-sync: Zoho CRM webhooks and notifications',

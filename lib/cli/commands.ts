@@ -9,6 +9,7 @@ import {
   summarizeDeadLetter,
 } from '../dlq';
 import { type Logger, noMetrics } from '../observability';
+import type { SetupResult } from '../tokens/setup-connection';
 
 /** What the CLI commands work with, built once from the functions' own configuration. */
 export interface CliContext {
@@ -121,3 +122,17 @@ export const breakerReset = async (context: CliContext, connectionId: string): P
       : []),
   ].join('\n');
 };
+
+/** `setup`: what was written, and the webhook secret when setup made one up. */
+export const describeSetup = (result: SetupResult): string =>
+  [
+    `${result.created ? 'created' : 'updated'} secret ${result.secretId} (credentials)`,
+    result.webhookSecret === 'kept'
+      ? `kept secret ${result.webhookSecretId} (webhook secret; "webhook-secret rotate" changes it)`
+      : `created secret ${result.webhookSecretId} (webhook secret)`,
+    ...(result.newWebhookSecret === undefined
+      ? []
+      : [
+          `Generated webhook secret (set it in Zoho CRM as the X-Zoho-Sync-Token header or the token URL parameter): ${result.newWebhookSecret}`,
+        ]),
+  ].join('\n');

@@ -21,6 +21,7 @@ import {
   breakerStatus,
   type CliContext,
   createCliContext,
+  describeSetup,
   dlqExplain,
   dlqList,
   redrive,
@@ -126,7 +127,9 @@ export const createProgram = (io: CliIo, onExit: (code: number) => void): Comman
 
   program
     .command('setup')
-    .description('validate a connection file and store it as the connection secret')
+    .description(
+      'validate a connection file and store its two secrets: the credentials and the webhook secret',
+    )
     .addOption(connectionOption().makeOptionMandatory())
     .requiredOption('--file <connection.json>', 'the connection secret as JSON')
     .option(
@@ -160,11 +163,7 @@ export const createProgram = (io: CliIo, onExit: (code: number) => void): Comman
           ...(options.grantCode === undefined ? {} : { grantCode: options.grantCode }),
         },
       );
-      runtime.report(
-        command,
-        result,
-        () => `${result.created ? 'created' : 'updated'} secret ${result.secretId}`,
-      );
+      runtime.report(command, result, () => describeSetup(result));
     });
 
   const dlq = program.command('dlq').description('inspect the dead-letter queue');

@@ -46,10 +46,21 @@ export const BOOKS_REQUESTS_PER_MINUTE = 100;
 const dataCenterSchema = z.enum(Object.keys(DATA_CENTERS) as [DataCenter, ...DataCenter[]]);
 const planSchema = z.enum(Object.keys(DAILY_LIMIT_BY_PLAN) as [BooksPlan, ...BooksPlan[]]);
 
+/** A webhook secret; at most 50 characters also fit a Notification API channel `token`. */
+const webhookSecretValue = z
+  .string()
+  .min(16, { message: 'webhookSecret must be at least 16 characters' });
+
 /**
  * The JSON stored in Secrets Manager as `zoho-sync/<connectionId>`. This is a public contract:
  * extend it with optional keys, never rename or remove one. Unknown keys are ignored so the
  * same file works as `npm start --connection` input and as the secret's value.
+ *
+ * `webhookSecret` is optional since the webhook secret has its own secret
+ * (`zoho-sync/<connectionId>/webhook`, {@link webhookSecretSchema}), which the internet-facing
+ * webhook function reads instead of these credentials. A connection file may still carry it
+ * (setup moves it into the webhook secret), and a secret written before the split still holds it
+ * until `webhook-secret migrate` removes it.
  */
 export const connectionSecretSchema = z.object({
   dataCenter: dataCenterSchema,
@@ -73,7 +84,7 @@ export const connectionSecretSchema = z.object({
   maxConcurrency: z.number().int().positive().max(25).optional(),
   /** IANA time zone in which the daily quota resets; Zoho does not document it, UTC by default. */
   quotaTimeZone: z.string().min(1).optional(),
-  webhookSecret: z.string().min(16, { message: 'webhookSecret must be at least 16 characters' }),
+  webhookSecret: webhookSecretValue.optional(),
 });
 
 export type ConnectionSecret = z.infer<typeof connectionSecretSchema>;
@@ -92,7 +103,6 @@ export interface Connection {
   readonly rateLimit: { readonly requests: number; readonly windowSeconds: number };
   readonly maxConcurrency: number;
   readonly quotaTimeZone: string;
-  readonly webhookSecret: string;
 }
 
 export const DEFAULT_MAX_CONCURRENCY = 5;
@@ -118,12 +128,28 @@ export const toConnection = (connectionId: string, secret: ConnectionSecret): Co
     }),
     maxConcurrency: secret.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
     quotaTimeZone: secret.quotaTimeZone ?? 'UTC',
-    webhookSecret: secret.webhookSecret,
   });
 
 /** Secrets Manager id of a connection's credentials. */
 export const connectionSecretId = (prefix: string, connectionId: string): string =>
   `${prefix}${connectionId}`;
+
+/**
+ * The JSON stored as `zoho-sync/<connectionId>/webhook`: the secret CRM webhooks and Notification
+ * API callbacks must present. Public contract, like {@link connectionSecretSchema}. During a
+ * rotation `nextWebhookSecret` is accepted too; `webhook-secret rotate --finish` makes it the
+ * `webhookSecret` and drops the old one.
+ */
+export const webhookSecretSchema = z.object({
+  webhookSecret: webhookSecretValue,
+  nextWebhookSecret: webhookSecretValue.optional(),
+});
+
+export type WebhookSecret = z.infer<typeof webhookSecretSchema>;
+
+/** Secrets Manager id of a connection's webhook secret, the only secret the webhook reads. */
+export const webhookSecretId = (prefix: string, connectionId: string): string =>
+  `${prefix}${connectionId}/webhook`;
 
 /** Secrets Manager id of a connection's access token, kept apart from the operator's secret. */
 export const accessTokenSecretId = (prefix: string, connectionId: string): string =>

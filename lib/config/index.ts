@@ -16,6 +16,9 @@ export {
   type DataCenter,
   DEFAULT_MAX_CONCURRENCY,
   toConnection,
+  type WebhookSecret,
+  webhookSecretId,
+  webhookSecretSchema,
 } from './connection';
 export { ConfigError } from './errors';
 export { STACK_DEFAULTS } from './stack-defaults';

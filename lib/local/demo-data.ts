@@ -65,7 +65,7 @@ export const demoConnectionSecret = (options: {
   readonly refreshToken: string;
   /** @default DEMO_BOOKS_ORGANIZATION_ID */
   readonly booksOrganizationId?: string;
-}): ConnectionSecret => ({
+}): ConnectionSecret & { readonly webhookSecret: string } => ({
   dataCenter: 'com',
   accountsUrl: options.accountsUrl,
   clientId: '1000.DEMOCLIENTZOHOSYNCLOCAL',

@@ -58,7 +58,8 @@ export interface LocalModeRuntime {
 
 export interface LocalConnection {
   readonly connectionId: string;
-  readonly secret: ConnectionSecret;
+  /** Local mode always has a webhook secret, which it provisions as `<prefix><id>/webhook`. */
+  readonly secret: ConnectionSecret & { readonly webhookSecret: string };
 }
 
 export interface LocalMode {
@@ -100,7 +101,9 @@ export const readConnectionFile = async (path: string): Promise<LocalConnection>
     ];
     throw new Error(`${path} is not a valid connection: check ${fields.join(', ')}`);
   }
-  return { connectionId: connectionId.data, secret: secret.data };
+  // Local mode provisions both parts; a file without a webhook secret gets a random one.
+  const webhookSecret = secret.data.webhookSecret ?? randomBytes(18).toString('base64url');
+  return { connectionId: connectionId.data, secret: { ...secret.data, webhookSecret } };
 };
 
 const readConnectionFiles = async (

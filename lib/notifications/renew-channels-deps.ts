@@ -6,6 +6,7 @@ import {
   type MetricsRecorder,
 } from '../observability';
 import { createConnectionAccess } from '../tokens/connection-access';
+import { createWebhookSecretStore } from '../tokens/webhook-secret-store';
 import { createCrmClient } from '../zoho';
 import { createNotificationChannelStore } from './channel-store';
 import type { RenewChannelsDeps } from './renew-channels';
@@ -37,9 +38,19 @@ export const createRenewChannelsDeps = (runtime: RenewChannelsRuntime): RenewCha
   }
   const { connections, tokens, http, now, logger, listConnectionIds } =
     createConnectionAccess(runtime);
+  const webhookSecrets = createWebhookSecretStore({
+    secretsManager: clients.secretsManager,
+    secretPrefix: config.secretPrefix,
+    cacheTtlMs: config.cacheTtlSeconds * 1000,
+    now,
+  });
   return {
     listConnectionIds,
     getConnection: (connectionId) => connections.get(connectionId),
+    getChannelToken: async (connectionId) => {
+      const secret = await webhookSecrets.get(connectionId);
+      return secret?.nextWebhookSecret ?? secret?.webhookSecret;
+    },
     tokens,
     crm: createCrmClient(http),
     channels: createNotificationChannelStore({

@@ -48,6 +48,11 @@ export interface RenewChannelsDeps extends ZohoCallerDeps {
   readonly listConnectionIds: () => Promise<readonly string[]>;
   /** The connection, or undefined when its secret is gone. */
   readonly getConnection: (connectionId: string) => Promise<Connection | undefined>;
+  /**
+   * The secret the channel must carry: the connection's newest webhook secret (the next one
+   * during a rotation, so the channel moves to it at once), or undefined when it has none.
+   */
+  readonly getChannelToken: (connectionId: string) => Promise<string | undefined>;
   readonly crm: Pick<CrmClient, 'enableNotifications' | 'getNotifications'>;
   readonly channels: NotificationChannelStore;
   /** The HTTP API's base URL, without a trailing slash; config `ZOHO_SYNC_PUBLIC_BASE_URL`. */
@@ -97,7 +102,11 @@ export type ChannelRenewalResult =
       /** Safe to log: redacted, no token or secret. */
       readonly message: string;
     }
-  | { readonly connectionId: string; readonly status: 'skipped'; readonly reason: 'no-secret' };
+  | {
+      readonly connectionId: string;
+      readonly status: 'skipped';
+      readonly reason: 'no-secret' | 'no-webhook-secret';
+    };
 
 export interface RenewChannelsSummary {
   readonly results: readonly ChannelRenewalResult[];
@@ -137,8 +146,11 @@ interface DesiredChannel {
  * and Zoho echoes it in `query_params`, §4). The body `token` carries it too when it fits Zoho's
  * 50 characters, so callbacks are marked as Notification API callbacks.
  */
-const desiredChannel = (deps: RenewChannelsDeps, connection: Connection): DesiredChannel => {
-  const secret = connection.webhookSecret;
+const desiredChannel = (
+  deps: RenewChannelsDeps,
+  connection: Connection,
+  secret: string,
+): DesiredChannel => {
   const notifyUrl = `${deps.publicBaseUrl}${NOTIFICATION_ROUTE}/${encodeURIComponent(
     connection.connectionId,
   )}?token=${encodeURIComponent(secret)}`;
@@ -194,9 +206,13 @@ const renewOne = async (
 ): Promise<ChannelRenewalResult> => {
   const connection = await deps.getConnection(connectionId);
   if (connection === undefined) return { connectionId, status: 'skipped', reason: 'no-secret' };
+  const channelToken = await deps.getChannelToken(connectionId);
+  if (channelToken === undefined) {
+    return { connectionId, status: 'skipped', reason: 'no-webhook-secret' };
+  }
   const lifetimeMs = deps.channelLifetimeMs ?? DEFAULT_CHANNEL_LIFETIME_MS;
   const renewBy = deps.now() + (deps.renewBeforeMs ?? DEFAULT_RENEW_BEFORE_MS);
-  const desired = desiredChannel(deps, connection);
+  const desired = desiredChannel(deps, connection, channelToken);
   const stored = await deps.channels.get(connectionId);
 
   let reason: RenewalReason | undefined;

@@ -32,7 +32,16 @@ export {
   type RefreshStopStore,
   type RefreshStopStoreDeps,
 } from './refresh-stop';
-export { putConnectionSecret, type SetupConnectionDeps, setupConnection } from './setup-connection';
+export {
+  generateWebhookSecret,
+  putConnectionSecret,
+  putCredentialsSecret,
+  readRawCredentials,
+  type SetupConnectionDeps,
+  type SetupResult,
+  setupConnection,
+  type WebhookSecretOutcome,
+} from './setup-connection';
 export {
   createTokenStore,
   DEFAULT_LEASE_MS,
@@ -40,3 +49,13 @@ export {
   type TokenStore,
   type TokenStoreDeps,
 } from './token-store';
+export {
+  createWebhookSecretStore,
+  readWebhookSecret,
+  WEBHOOK_SECRET_CACHE_TTL_MS,
+  WEBHOOK_SECRET_RECHECK_AFTER_MS,
+  type WebhookSecretDeps,
+  type WebhookSecretStore,
+  type WebhookSecretStoreDeps,
+  writeWebhookSecret,
+} from './webhook-secret-store';

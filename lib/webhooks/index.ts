@@ -1,4 +1,4 @@
-export { isValidWebhookToken } from './authenticate';
+export { isValidWebhookToken, matchesWebhookSecret } from './authenticate';
 export { WebhookRejectedError } from './errors';
 export { type IngestWebhookDeps, ingestWebhook, WEBHOOK_TOKEN_HEADER } from './ingest-webhook';
 export { parseWebhookBody } from './parse-webhook-body';

@@ -1,7 +1,8 @@
-import { CONNECTION_ID_PATTERN, type Connection } from '../config';
+import { CONNECTION_ID_PATTERN, type WebhookSecret } from '../config';
 import type { Logger } from '../observability';
 import type { SyncMessage } from '../sync/sync-message';
-import { isValidWebhookToken } from './authenticate';
+import { WEBHOOK_SECRET_RECHECK_AFTER_MS } from '../tokens/webhook-secret-store';
+import { matchesWebhookSecret } from './authenticate';
 import { WebhookRejectedError } from './errors';
 import { parseWebhookBody } from './parse-webhook-body';
 import { toWebhookPayload } from './webhook-payload';
@@ -10,7 +11,14 @@ import type { WebhookAccepted, WebhookRequest } from './webhook-request';
 export const WEBHOOK_TOKEN_HEADER = 'x-zoho-sync-token';
 
 export interface IngestWebhookDeps {
-  readonly getConnection: (connectionId: string) => Promise<Connection | undefined>;
+  /**
+   * The connection's webhook secret (`zoho-sync/<id>/webhook`), or undefined for an unknown
+   * connection; may be cached, but for no longer than `maxAgeMs` when that is given.
+   */
+  readonly getWebhookSecret: (
+    connectionId: string,
+    options?: { maxAgeMs?: number },
+  ) => Promise<WebhookSecret | undefined>;
   readonly enqueue: (messages: readonly SyncMessage[]) => Promise<void>;
   readonly newId: () => string;
   readonly now: () => number;
@@ -31,13 +39,22 @@ export const ingestWebhook = async (
   request: WebhookRequest,
 ): Promise<WebhookAccepted> => {
   const connectionId = request.connectionId ?? '';
-  const connection = CONNECTION_ID_PATTERN.test(connectionId)
-    ? await deps.getConnection(connectionId)
-    : undefined;
+  const knownShape = CONNECTION_ID_PATTERN.test(connectionId);
+  const secret = knownShape ? await deps.getWebhookSecret(connectionId) : undefined;
 
   let presentedToken = request.headers[WEBHOOK_TOKEN_HEADER] ?? request.query.token;
   if (presentedToken === undefined) presentedToken = await readBodyToken(request);
-  if (!isValidWebhookToken(presentedToken, connection?.webhookSecret) || connection === undefined) {
+  let authorized = matchesWebhookSecret(presentedToken, secret);
+  if (!authorized && knownShape && presentedToken !== undefined) {
+    // The secret may have changed since this container read it (`webhook-secret rotate` just
+    // added a next secret, or setup just created the connection): read it again, but at most
+    // once per few seconds, so wrong tokens cannot multiply Secrets Manager calls.
+    const fresher = await deps.getWebhookSecret(connectionId, {
+      maxAgeMs: WEBHOOK_SECRET_RECHECK_AFTER_MS,
+    });
+    authorized = matchesWebhookSecret(presentedToken, fresher);
+  }
+  if (!authorized) {
     deps.logger.warn('webhook rejected: unauthorized', {
       connection_id: connectionId.slice(0, 40),
     });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type AwsClients, sendQueueMessages } from '../aws';
 import type { Config } from '../config';
 import { type Logger, logger as sharedLogger } from '../observability';
-import { createConnectionStore } from '../tokens/connection-store';
+import { createWebhookSecretStore } from '../tokens/webhook-secret-store';
 import type { IngestWebhookDeps } from './ingest-webhook';
 
 /** Assembles the webhook function's collaborators once per container. */
@@ -14,14 +14,15 @@ export const createWebhookDeps = (runtime: {
   readonly logger?: Logger;
 }): IngestWebhookDeps => {
   const now = runtime.now ?? Date.now;
-  const connections = createConnectionStore({
+  // Only the webhook secret: this function's role cannot read the connection's credentials.
+  const webhookSecrets = createWebhookSecretStore({
     secretsManager: runtime.clients.secretsManager,
     secretPrefix: runtime.config.secretPrefix,
     cacheTtlMs: runtime.config.cacheTtlSeconds * 1000,
     now,
   });
   return {
-    getConnection: (connectionId) => connections.get(connectionId),
+    getWebhookSecret: (connectionId, options) => webhookSecrets.get(connectionId, options),
     enqueue: (messages) =>
       sendQueueMessages(
         runtime.clients.sqs,

@@ -63,8 +63,12 @@ const acknowledgements = (scope: IConstruct): Map<string, string[]> => {
   return found;
 };
 
-const SECRETS_WILDCARD =
-  'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:zoho-sync/*]';
+const secretWildcard = (name: string) =>
+  `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${name}]`;
+const SECRETS_WILDCARD = secretWildcard('zoho-sync/*');
+const WEBHOOK_WILDCARD = secretWildcard('zoho-sync/*/webhook-??????');
+const ACCESS_TOKEN_WILDCARD = secretWildcard('zoho-sync/*/access-token-??????');
+const ACCESS_TOKEN_CREATE_WILDCARD = secretWildcard('zoho-sync/*/access-token*');
 const ANY_RESOURCE = 'AwsSolutions-IAM5[Resource::*]';
 
 describe('cdk-nag AwsSolutions', () => {
@@ -86,12 +90,23 @@ describe('cdk-nag AwsSolutions', () => {
     it('acknowledges exactly the reviewed rules, each with a reason', () => {
       const acknowledged = acknowledgements(synthesized.app);
       expect([...acknowledged.keys()].sort()).toStrictEqual(
-        ['AwsSolutions-APIG4', SECRETS_WILDCARD, ANY_RESOURCE, 'AwsSolutions-L1'].sort(),
+        [
+          'AwsSolutions-APIG4',
+          SECRETS_WILDCARD,
+          WEBHOOK_WILDCARD,
+          ACCESS_TOKEN_WILDCARD,
+          ACCESS_TOKEN_CREATE_WILDCARD,
+          ANY_RESOURCE,
+          'AwsSolutions-L1',
+        ].sort(),
       );
-      // Where: both routes; the roles of the webhook, the worker, channel renewal and the sweep;
-      // each of the five functions.
+      // Where: both routes; credentials on the worker, channel renewal and the sweep (not the
+      // webhook, which reads only the webhook secrets); each of the five functions.
       expect(acknowledged.get('AwsSolutions-APIG4')).toHaveLength(2);
-      expect(acknowledged.get(SECRETS_WILDCARD)).toHaveLength(4);
+      expect(acknowledged.get(SECRETS_WILDCARD)).toHaveLength(3);
+      expect(acknowledged.get(WEBHOOK_WILDCARD)).toHaveLength(1);
+      expect(acknowledged.get(ACCESS_TOKEN_WILDCARD)).toHaveLength(3);
+      expect(acknowledged.get(ACCESS_TOKEN_CREATE_WILDCARD)).toHaveLength(3);
       expect(acknowledged.get('AwsSolutions-L1')).toHaveLength(5);
       // ListSecrets, on the two roles that list connections, and nothing else on "*".
       expect(acknowledged.get(ANY_RESOURCE)).toStrictEqual([

@@ -6,7 +6,8 @@ import { logicalId, type Synthesized, scheduledFunction, synthZohoSync } from '.
 interface Statement {
   readonly Effect: 'Allow' | 'Deny';
   readonly Action: string | string[];
-  readonly Resource: unknown;
+  readonly Resource?: unknown;
+  readonly NotResource?: unknown;
   readonly Sid?: string;
 }
 
@@ -29,6 +30,32 @@ const secretArn = (resourceName: string) => ({
   ],
 });
 const ALL_CONNECTION_SECRETS = secretArn('zoho-sync/*');
+const WEBHOOK_SECRETS = secretArn('zoho-sync/*/webhook-??????');
+
+/** The token store's grants: credentials read, access tokens written, webhook secrets denied. */
+const TOKEN_STORE_STATEMENTS = [
+  {
+    Effect: 'Allow',
+    Action: 'secretsmanager:GetSecretValue',
+    Resource: ALL_CONNECTION_SECRETS,
+  },
+  {
+    Sid: 'NoWebhookSecrets',
+    Effect: 'Deny',
+    Action: 'secretsmanager:*',
+    Resource: WEBHOOK_SECRETS,
+  },
+  {
+    Effect: 'Allow',
+    Action: 'secretsmanager:PutSecretValue',
+    Resource: secretArn('zoho-sync/*/access-token-??????'),
+  },
+  {
+    Effect: 'Allow',
+    Action: 'secretsmanager:CreateSecret',
+    Resource: secretArn('zoho-sync/*/access-token*'),
+  },
+];
 
 describe('least privilege', () => {
   let synthesized: Synthesized;
@@ -126,17 +153,17 @@ describe('least privilege', () => {
       ]);
     });
 
-    it('reads secrets under zoho-sync/ only, and is denied the access-token secrets', () => {
+    it('reads the webhook secrets only, and is denied every other secret', () => {
       expect(resourcesAllowedFor(role(), 'secretsmanager:GetSecretValue')).toStrictEqual([
-        ALL_CONNECTION_SECRETS,
+        WEBHOOK_SECRETS,
       ]);
       expect(statementsOf(role()).filter((statement) => statement.Effect === 'Deny')).toStrictEqual(
         [
           {
-            Sid: 'NoZohoAccessTokens',
+            Sid: 'OnlyWebhookSecrets',
             Effect: 'Deny',
             Action: 'secretsmanager:*',
-            Resource: secretArn('zoho-sync/*/access-token-??????'),
+            NotResource: WEBHOOK_SECRETS,
           },
         ],
       );
@@ -152,22 +179,11 @@ describe('least privilege', () => {
   describe('worker function', () => {
     const role = () => stack.worker.handler.role;
 
-    it('reads and writes tokens only in secrets under zoho-sync/', () => {
+    it('reads credentials, writes access tokens only, and is denied the webhook secrets', () => {
       const secretStatements = statementsOf(role()).filter((statement) =>
         actionsOf(statement).some((action) => action.startsWith('secretsmanager:')),
       );
-      expect(secretStatements).toStrictEqual([
-        {
-          Effect: 'Allow',
-          Action: [
-            'secretsmanager:GetSecretValue',
-            'secretsmanager:DescribeSecret',
-            'secretsmanager:PutSecretValue',
-            'secretsmanager:CreateSecret',
-          ],
-          Resource: ALL_CONNECTION_SECRETS,
-        },
-      ]);
+      expect(secretStatements).toStrictEqual(TOKEN_STORE_STATEMENTS);
     });
 
     it('uses item-level DynamoDB actions on its table only (no Scan, no table admin)', () => {
@@ -246,20 +262,18 @@ describe('least privilege', () => {
     });
   });
   /** Secrets statements of a function that lists connections and keeps their tokens. */
-  const expectListAndTokenStoreOnly = (role: Role): void => {
+  const expectListAndTokenStoreOnly = (role: Role, options: { readsWebhookSecrets: boolean }) => {
     expect(resourcesAllowedFor(role, 'secretsmanager:ListSecrets')).toStrictEqual(['*']);
-    const otherSecretActions = allowedActions(role).filter(
-      (action) => action.startsWith('secretsmanager:') && action !== 'secretsmanager:ListSecrets',
+    const secretStatements = statementsOf(role).filter(
+      (statement) =>
+        actionsOf(statement).some((action) => action.startsWith('secretsmanager:')) &&
+        statement.Sid !== 'ListConnections',
     );
-    expect(otherSecretActions).toStrictEqual([
-      'secretsmanager:CreateSecret',
-      'secretsmanager:DescribeSecret',
-      'secretsmanager:GetSecretValue',
-      'secretsmanager:PutSecretValue',
-    ]);
-    for (const action of otherSecretActions) {
-      expect(resourcesAllowedFor(role, action), action).toStrictEqual([ALL_CONNECTION_SECRETS]);
-    }
+    expect(secretStatements).toStrictEqual(
+      options.readsWebhookSecrets
+        ? TOKEN_STORE_STATEMENTS.filter((statement) => statement.Sid !== 'NoWebhookSecrets')
+        : TOKEN_STORE_STATEMENTS,
+    );
   };
 
   describe('renew-channels function', () => {
@@ -278,8 +292,8 @@ describe('least privilege', () => {
       expect(actions.filter((action) => /^(sqs|sns):/.test(action))).toStrictEqual([]);
     });
 
-    it('lists secrets on "*" only, and reads and writes secret values under zoho-sync/ only', () => {
-      expectListAndTokenStoreOnly(role());
+    it('lists secrets on "*" only, reads credentials and webhook secrets, writes access tokens only', () => {
+      expectListAndTokenStoreOnly(role(), { readsWebhookSecrets: true });
     });
   });
 
@@ -308,8 +322,8 @@ describe('least privilege', () => {
       expect(actions.filter((action) => action.startsWith('sns:'))).toStrictEqual([]);
     });
 
-    it('lists secrets on "*" only, and reads and writes secret values under zoho-sync/ only', () => {
-      expectListAndTokenStoreOnly(role());
+    it('lists secrets on "*" only, reads credentials, writes access tokens, no webhook secret', () => {
+      expectListAndTokenStoreOnly(role(), { readsWebhookSecrets: false });
     });
   });
 });

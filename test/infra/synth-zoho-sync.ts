@@ -60,3 +60,30 @@ export const scheduledFunction = (stack: ZohoSyncStack, specId: string): Schedul
   if (scheduled === undefined) throw new Error(`no ${specId} scheduled function`);
   return scheduled;
 };
+
+/** Every statement of every policy attached to the role (inline or AWS::IAM::Policy). */
+export const roleStatements = (
+  synthesized: Synthesized,
+  role: IConstruct,
+): Array<{ Effect: 'Allow' | 'Deny'; [key: string]: unknown }> => {
+  const roleRef = JSON.stringify({ Ref: logicalId(synthesized.stack, role) });
+  const resources = synthesized.template.toJSON().Resources as Record<
+    string,
+    { Type: string; Properties?: Record<string, unknown> }
+  >;
+  const attached = Object.values(resources).filter(
+    (resource) =>
+      resource.Type === 'AWS::IAM::Policy' &&
+      ((resource.Properties?.Roles as unknown[] | undefined) ?? []).some(
+        (r) => JSON.stringify(r) === roleRef,
+      ),
+  );
+  const inline =
+    (resources[logicalId(synthesized.stack, role)]?.Properties?.Policies as
+      | Array<{ PolicyDocument: { Statement: [] } }>
+      | undefined) ?? [];
+  return [
+    ...attached.map((policy) => policy.Properties?.PolicyDocument),
+    ...inline.map((p) => p.PolicyDocument),
+  ].flatMap((document) => (document as { Statement: [] }).Statement);
+};

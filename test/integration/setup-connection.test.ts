@@ -59,10 +59,48 @@ describe('setupConnection', () => {
       secret: connectionFile(),
       grantCode,
     });
-    expect(result).toStrictEqual({ secretId: `${env.config.secretPrefix}setup-a`, created: true });
+    expect(result).toStrictEqual({
+      secretId: `${env.config.secretPrefix}setup-a`,
+      created: true,
+      webhookSecretId: `${env.config.secretPrefix}setup-a/webhook`,
+      webhookSecret: 'created',
+    });
     const stored = await readSecret('setup-a');
     expect(stored.refreshToken).toMatch(/^1000\./);
     expect(stored.dataCenter).toBe('eu');
+  });
+
+  it('stores the webhook secret apart from the credentials', async () => {
+    await setupConnection(deps(), {
+      connectionId: 'setup-split',
+      secret: { ...connectionFile(), refreshToken: 'an-existing-refresh-token' },
+    });
+    expect(await readSecret('setup-split')).not.toHaveProperty('webhookSecret');
+    expect(await readSecret('setup-split/webhook')).toStrictEqual({
+      webhookSecret: 'setup-webhook-secret-000',
+    });
+  });
+
+  it('keeps an existing webhook secret, so a rerun never undoes a rotation', async () => {
+    const file = { ...connectionFile(), refreshToken: 'an-existing-refresh-token' };
+    await setupConnection(deps(), { connectionId: 'setup-keep', secret: file });
+    const again = await setupConnection(deps(), {
+      connectionId: 'setup-keep',
+      secret: { ...file, webhookSecret: 'another-webhook-secret-1' },
+    });
+    expect(again.webhookSecret).toBe('kept');
+    expect((await readSecret('setup-keep/webhook')).webhookSecret).toBe('setup-webhook-secret-000');
+  });
+
+  it('generates a webhook secret when the file has none, and returns it once', async () => {
+    const { webhookSecret: _none, ...file } = connectionFile();
+    const result = await setupConnection(deps(), {
+      connectionId: 'setup-gen',
+      secret: { ...file, refreshToken: 'an-existing-refresh-token' },
+    });
+    expect(result.webhookSecret).toBe('generated');
+    expect(result.newWebhookSecret).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect((await readSecret('setup-gen/webhook')).webhookSecret).toBe(result.newWebhookSecret);
   });
 
   it('replaces the secret of an existing connection', async () => {

@@ -87,7 +87,7 @@ describe('renew-channels (scheduled)', () => {
     expect(channel).toMatchObject({
       channelId,
       events: ['Accounts.all', 'Contacts.all', 'Products.all', 'Deals.all', 'Sales_Orders.all'],
-      notifyUrl: `${PUBLIC_BASE_URL}/notifications/acme?token=${encodeURIComponent(secret.webhookSecret)}`,
+      notifyUrl: `${PUBLIC_BASE_URL}/notifications/acme?token=${encodeURIComponent(secret.webhookSecret ?? '')}`,
       token: secret.webhookSecret,
       notifyOnRelatedAction: false,
     });

@@ -323,8 +323,10 @@ describe('token-store', () => {
         (await env.clients.secretsManager.send(new GetSecretValueCommand({ SecretId: secretId })))
           .SecretString ?? '',
       ) as unknown;
+    // The credentials as setup stored them: the webhook secret lives apart, in .../webhook.
+    const { webhookSecret: _apart, ...credentials } = secret;
     expect(await read(connectionSecretId(env.config.secretPrefix, connectionId))).toStrictEqual(
-      secret,
+      credentials,
     );
     expect(await read(accessTokenSecretId(env.config.secretPrefix, connectionId))).toStrictEqual(
       token,
