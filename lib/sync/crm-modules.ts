@@ -37,5 +37,8 @@ const MODULE_ALIASES: Record<string, SyncedCrmModule> = {
 };
 
 /** Returns the module's API name, or undefined when zoho-sync does not sync it. */
-export const toSyncedCrmModule = (value: string): SyncedCrmModule | undefined =>
-  MODULE_ALIASES[value.trim().toLowerCase()];
+export const toSyncedCrmModule = (value: string): SyncedCrmModule | undefined => {
+  const alias = value.trim().toLowerCase();
+  // Own keys only: `constructor` or `__proto__` must not resolve to Object.prototype members.
+  return Object.hasOwn(MODULE_ALIASES, alias) ? MODULE_ALIASES[alias] : undefined;
+};

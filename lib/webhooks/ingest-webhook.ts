@@ -62,7 +62,7 @@ export const ingestWebhook = async (
   }
 
   const payload = toWebhookPayload(await parseWebhookBody(request));
-  const correlationId = request.headers['x-correlation-id'] ?? deps.newId();
+  const correlationId = readCorrelationId(request) ?? deps.newId();
   const receivedAtMs = deps.now();
   const messages: SyncMessage[] = payload.crmRecordIds.map((crmRecordId) => ({
     version: 1,
@@ -88,6 +88,17 @@ export const ingestWebhook = async (
     messageIds: messages.map((message) => message.messageId),
     correlationId,
   };
+};
+
+/**
+ * A caller's correlation id is kept only when it looks like one: it lands in every message and
+ * log line, and SQS refuses bodies with some Unicode characters (U+FFFE, U+FFFF).
+ */
+const CORRELATION_ID_PATTERN = /^[\w.:-]{1,128}$/;
+
+const readCorrelationId = (request: WebhookRequest): string | undefined => {
+  const presented = request.headers['x-correlation-id'];
+  return presented !== undefined && CORRELATION_ID_PATTERN.test(presented) ? presented : undefined;
 };
 
 /** Notification API callbacks carry the channel's token in the JSON body. */

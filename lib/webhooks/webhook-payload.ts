@@ -13,6 +13,7 @@ const recordIdSchema = z.union([
   z
     .number()
     .int()
+    .nonnegative({ message: 'must be a numeric CRM record id' })
     .refine(Number.isSafeInteger, {
       // A 19-digit CRM id loses digits as a JSON number; refuse rather than sync the wrong record.
       message: 'CRM record ids longer than 15 digits must be sent as strings',

@@ -146,4 +146,18 @@ describe('webhook payload', () => {
     const payload = toWebhookPayload({ module: 'Accounts', id: '5', ids: '5, 6' });
     expect(payload.crmRecordIds).toStrictEqual(['5', '6']);
   });
+
+  // Found by the property tests: these reached the queue as messages with no valid module or id.
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'refuses the prototype key %s as a module with 422',
+    async (module) => {
+      const error = await rejection(() => toWebhookPayload({ module, id: '5' }));
+      expect(error.statusCode).toBe(422);
+    },
+  );
+
+  it('refuses a negative numeric record id', async () => {
+    const error = await rejection(() => toWebhookPayload({ module: 'Accounts', id: -1 }));
+    expect(error.errorCode).toBe('invalid_payload');
+  });
 });
