@@ -45,16 +45,33 @@ export const dealToBooksInvoice = (deal: CrmRecord, crmRecordId: string, custome
   });
 };
 
-interface CrmLineItem {
-  readonly product?: { id?: string; name?: string };
-  readonly Product_Name?: { id?: string; name?: string };
-  readonly Quantity?: number;
-  readonly quantity?: number;
-  readonly List_Price?: number;
-  readonly list_price?: number;
-  readonly Discount?: number;
-  readonly Description?: string;
-}
+/** The ordered product of a CRM line item: `Product_Name` (v2+) or `product` (older APIs). */
+const orderedProduct = (item: CrmRecord): CrmRecord => {
+  const product = item.Product_Name ?? item.product;
+  return typeof product === 'object' && product !== null ? (product as CrmRecord) : {};
+};
+
+/**
+ * One Books invoice line from a CRM line item. Every field goes through the typed readers:
+ * line items are as loosely typed as records, and Books refuses a string `rate`.
+ */
+const toInvoiceLine = (
+  item: CrmRecord,
+  index: number,
+  booksItemIdByProductId: ReadonlyMap<string, string>,
+) => {
+  const product = orderedProduct(item);
+  const productId = text(product, 'id');
+  return compact({
+    item_id: productId === undefined ? undefined : booksItemIdByProductId.get(productId),
+    name: text(product, 'name')?.slice(0, 100) ?? `Item ${index + 1}`,
+    description: text(item, 'Description'),
+    rate: amount(item, 'List_Price') ?? amount(item, 'list_price') ?? 0,
+    quantity: amount(item, 'Quantity') ?? amount(item, 'quantity') ?? 1,
+    discount: amount(item, 'Discount'),
+    item_order: index + 1,
+  });
+};
 
 /** CRM Sales Order -> Books invoice, one line per ordered item. */
 export const salesOrderToBooksInvoice = (
@@ -64,7 +81,9 @@ export const salesOrderToBooksInvoice = (
   booksItemIdByProductId: ReadonlyMap<string, string>,
 ) => {
   const rawItems = order.Ordered_Items ?? order.Product_Details;
-  const items = Array.isArray(rawItems) ? (rawItems as CrmLineItem[]) : [];
+  const items = (Array.isArray(rawItems) ? (rawItems as unknown[]) : []).filter(
+    (item): item is CrmRecord => typeof item === 'object' && item !== null && !Array.isArray(item),
+  );
   if (items.length === 0) {
     throw new SyncDataError('Sales_Orders', crmRecordId, 'the sales order has no line items');
   }
@@ -75,19 +94,7 @@ export const salesOrderToBooksInvoice = (
       100,
     ),
     date: isoDate(text(order, 'Due_Date')),
-    line_items: items.map((item, index) => {
-      const product = item.Product_Name ?? item.product;
-      return compact({
-        item_id:
-          product?.id === undefined ? undefined : booksItemIdByProductId.get(String(product.id)),
-        name: product?.name?.slice(0, 100) ?? `Item ${index + 1}`,
-        description: item.Description,
-        rate: item.List_Price ?? item.list_price ?? 0,
-        quantity: item.Quantity ?? item.quantity ?? 1,
-        discount: item.Discount,
-        item_order: index + 1,
-      });
-    }),
+    line_items: items.map((item, index) => toInvoiceLine(item, index, booksItemIdByProductId)),
     custom_fields: [crmIdCustomField(crmRecordId)],
   });
 };

@@ -115,3 +115,26 @@ describe('CRM to Books mappers', () => {
     expect(map).toThrow(SyncDataError);
   });
 });
+
+describe('sales order lines as a CRM org may hold them', () => {
+  // Found by the property tests: a null line threw a TypeError and string prices reached Books.
+  it('skips lines that are not objects and reads numbers and names through the typed readers', () => {
+    const order = {
+      Ordered_Items: [
+        null,
+        'x',
+        { Product_Name: { id: 42, name: 7 }, Quantity: '2', List_Price: '9.5', Discount: false },
+      ],
+    };
+    const invoice = salesOrderToBooksInvoice(order, '111', '555', new Map([['42', '9001']]));
+    expect(invoice.line_items).toStrictEqual([
+      { item_id: '9001', name: '7', rate: 9.5, quantity: 2, item_order: 1 },
+    ]);
+  });
+
+  it('refuses a sales order whose lines are all unreadable', () => {
+    expect(() =>
+      salesOrderToBooksInvoice({ Ordered_Items: [null, 3] }, '1', '2', new Map()),
+    ).toThrow(SyncDataError);
+  });
+});
