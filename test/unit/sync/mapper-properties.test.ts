@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SyncDataError } from '../../../lib/sync';
+import { SyncDataError } from '../../../lib/failures';
 import { accountToBooksContact, contactToBooksContact } from '../../../lib/sync/mappers/contacts';
 import { dealToBooksInvoice, salesOrderToBooksInvoice } from '../../../lib/sync/mappers/invoices';
 import { productToBooksItem } from '../../../lib/sync/mappers/items';
