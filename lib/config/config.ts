@@ -24,6 +24,8 @@ export const ENV = {
   reconcileLookbackHours: 'ZOHO_SYNC_RECONCILE_LOOKBACK_HOURS',
   reconcileMaxPages: 'ZOHO_SYNC_RECONCILE_MAX_PAGES',
   maxDeferralAgeHours: 'ZOHO_SYNC_MAX_DEFERRAL_AGE_HOURS',
+  awsConnectTimeoutMs: 'ZOHO_SYNC_AWS_CONNECT_TIMEOUT_MS',
+  awsRequestTimeoutMs: 'ZOHO_SYNC_AWS_REQUEST_TIMEOUT_MS',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
 } as const;
 
@@ -119,3 +121,34 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
  */
 export const loadSecretPrefix = (env: Record<string, string | undefined> = process.env): string =>
   env[ENV.secretPrefix] ?? 'zoho-sync/';
+
+/** How long an AWS SDK call may take to connect and to be answered (lib/aws/clients.ts). */
+export interface AwsTimeouts {
+  readonly connectionTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+}
+
+const awsTimeoutsSchema = z.object({
+  [ENV.awsConnectTimeoutMs]: z.coerce.number().int().positive().max(60_000).default(2_000),
+  [ENV.awsRequestTimeoutMs]: z.coerce.number().int().positive().max(300_000).default(5_000),
+});
+
+/**
+ * The AWS SDK timeouts alone: clients are built before (and without) the rest of the config.
+ * @throws {ConfigError} when a value is not a positive whole number of milliseconds.
+ */
+export const loadAwsTimeouts = (
+  env: Record<string, string | undefined> = process.env,
+): AwsTimeouts => {
+  const parsed = awsTimeoutsSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return Object.freeze({
+    connectionTimeoutMs: parsed.data[ENV.awsConnectTimeoutMs],
+    requestTimeoutMs: parsed.data[ENV.awsRequestTimeoutMs],
+  });
+};

@@ -1,4 +1,11 @@
-export { type Config, ENV, loadConfig, loadSecretPrefix } from './config';
+export {
+  type AwsTimeouts,
+  type Config,
+  ENV,
+  loadAwsTimeouts,
+  loadConfig,
+  loadSecretPrefix,
+} from './config';
 export {
   type AccessTokenRecord,
   accessTokenRecordSchema,
