@@ -5,7 +5,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createAwsClients } from '../lib/aws';
 import { loadConfig } from '../lib/config';
 import { logger } from '../lib/observability';
-import { createSyncWorkerDeps, handleSyncMessage } from '../lib/sync';
+import { createSyncWorkerDeps, prepareSyncBatch } from '../lib/sync';
 
 const deps = createSyncWorkerDeps({
   config: loadConfig(),
@@ -14,13 +14,20 @@ const deps = createSyncWorkerDeps({
 });
 const processor = new BatchProcessor(EventType.SQS);
 
-const recordHandler = async (record: SQSRecord): Promise<void> => {
-  await handleSyncMessage(deps, record.body);
-};
-
-/** SQS sync queue consumer; reports partial batch failures so one bad record fails alone. */
+/**
+ * SQS sync queue consumer; reports partial batch failures so one bad record fails alone.
+ * Messages of one record coalesce and the batch's CRM reads are shared (prepareSyncBatch).
+ */
 export const handler = middy<SQSEvent>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
-  .handler((event, context) =>
-    processPartialResponse(event, recordHandler, processor, { context }),
-  );
+  .handler(async (event, context) => {
+    const handle = await prepareSyncBatch(deps, event.Records);
+    return processPartialResponse(
+      event,
+      async (record: SQSRecord) => {
+        await handle(record.messageId);
+      },
+      processor,
+      { context },
+    );
+  });

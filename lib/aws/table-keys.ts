@@ -5,7 +5,7 @@
  *
  * | item                      | pk                      | sk                                  |
  * |---------------------------|-------------------------|-------------------------------------|
- * | CRM -> Books mapping      | CONN#<connectionId>     | MAP#<crmModule>#<crmRecordId>       |
+ * | CRM -> Books mapping+lease| CONN#<connectionId>     | MAP#<crmModule>#<crmRecordId>       |
  * | token refresh lease       | CONN#<connectionId>     | LEASE#token-refresh                 |
  * | token refresh log (10 min)| CONN#<connectionId>     | REFRESHES#<10-minute window start>  |
  * | token refresh stopped     | CONN#<connectionId>     | STOP#token-refresh                  |

@@ -6,7 +6,7 @@ import type { SqsHandler } from '../local/sqs-poller';
 import {
   createSyncWorkerDeps,
   type HandleSyncMessageDeps,
-  handleSyncMessage,
+  prepareSyncBatch,
   type RuntimeDeps,
 } from '../sync';
 
@@ -20,7 +20,7 @@ export interface WorkerContainer {
 /**
  * Builds what one Lambda container of the sync worker holds: the deps assembled once by
  * `createSyncWorkerDeps` (its own limiter, token cache and clients) and a Powertools
- * BatchProcessor running `handleSyncMessage` per record, exactly as `functions/sync-worker.ts`
+ * BatchProcessor running `prepareSyncBatch`'s handler per record, exactly as `functions/sync-worker.ts`
  * does at module scope. Local mode and tests can run many of them in one process to play many
  * containers; `functions/sync-worker.ts` itself is one module instance per process.
  * `decorate` lets a benchmark swap a collaborator (the naive baseline's Books client).
@@ -35,13 +35,15 @@ export const createWorkerContainer = (
     event: SQSEvent,
     context: Parameters<SqsHandler>[1],
   ): Promise<SQSBatchResponse> =>
-    processPartialResponse(
-      event,
-      async (record: SQSRecord) => {
-        await handleSyncMessage(deps, record.body);
-      },
-      processor,
-      { context },
+    prepareSyncBatch(deps, event.Records).then((handle) =>
+      processPartialResponse(
+        event,
+        async (record: SQSRecord) => {
+          await handle(record.messageId);
+        },
+        processor,
+        { context },
+      ),
     );
   return { handler, deps };
 };

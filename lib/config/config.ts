@@ -26,6 +26,7 @@ export const ENV = {
   maxDeferralAgeHours: 'ZOHO_SYNC_MAX_DEFERRAL_AGE_HOURS',
   awsConnectTimeoutMs: 'ZOHO_SYNC_AWS_CONNECT_TIMEOUT_MS',
   awsRequestTimeoutMs: 'ZOHO_SYNC_AWS_REQUEST_TIMEOUT_MS',
+  intakeDelaySeconds: 'ZOHO_SYNC_INTAKE_DELAY_SECONDS',
   logLevel: 'POWERTOOLS_LOG_LEVEL',
 } as const;
 
@@ -55,6 +56,9 @@ const configSchema = z.object({
   [ENV.reconcileMaxPages]: z.coerce.number().int().min(1).max(100).default(10),
   // A message deferred (budget, quota) for this long since its first deferral is dead-lettered.
   [ENV.maxDeferralAgeHours]: z.coerce.number().positive().max(720).default(24),
+  // Webhook and notification messages wait this long on the queue, so a burst of edits to one
+  // record is read once, after the last edit, and lands in one batch (0 turns it off).
+  [ENV.intakeDelaySeconds]: z.coerce.number().int().min(0).max(900).default(2),
 });
 
 /** Runtime configuration of every zoho-sync function, read once per container. */
@@ -78,6 +82,8 @@ export interface Config {
   readonly reconcileLookbackHours: number;
   readonly reconcileMaxPages: number;
   readonly maxDeferralAgeHours: number;
+  /** SQS delay of every message the webhook enqueues. */
+  readonly intakeDelaySeconds: number;
 }
 
 /**
@@ -112,6 +118,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     reconcileLookbackHours: values[ENV.reconcileLookbackHours],
     reconcileMaxPages: values[ENV.reconcileMaxPages],
     maxDeferralAgeHours: values[ENV.maxDeferralAgeHours],
+    intakeDelaySeconds: values[ENV.intakeDelaySeconds],
   });
 };
 

@@ -1,4 +1,10 @@
 import * as z from 'zod';
+import {
+  type DuplicateContactNamePolicy,
+  duplicateContactNamePolicySchema,
+  type FieldMapping,
+  fieldMappingSchema,
+} from './field-mapping';
 
 /** A connection id names one Zoho CRM org paired with one Zoho Books organization. */
 export const CONNECTION_ID_PATTERN = /^[a-z0-9-]{1,40}$/;
@@ -85,6 +91,10 @@ export const connectionSecretSchema = z.object({
   /** IANA time zone in which the daily quota resets; Zoho does not document it, UTC by default. */
   quotaTimeZone: z.string().min(1).optional(),
   webhookSecret: webhookSecretValue.optional(),
+  /** Extra CRM -> Books field mappings per module, custom fields included (README). */
+  mapping: fieldMappingSchema.optional(),
+  /** Books refused a duplicate contact display name (3062). @default 'link-or-rename' */
+  duplicateContactNames: duplicateContactNamePolicySchema.optional(),
 });
 
 export type ConnectionSecret = z.infer<typeof connectionSecretSchema>;
@@ -103,6 +113,9 @@ export interface Connection {
   readonly rateLimit: { readonly requests: number; readonly windowSeconds: number };
   readonly maxConcurrency: number;
   readonly quotaTimeZone: string;
+  /** `{}` when the secret has none: the built-in mapping alone. */
+  readonly mapping: FieldMapping;
+  readonly duplicateContactNames: DuplicateContactNamePolicy;
 }
 
 export const DEFAULT_MAX_CONCURRENCY = 5;
@@ -128,6 +141,8 @@ export const toConnection = (connectionId: string, secret: ConnectionSecret): Co
     }),
     maxConcurrency: secret.maxConcurrency ?? DEFAULT_MAX_CONCURRENCY,
     quotaTimeZone: secret.quotaTimeZone ?? 'UTC',
+    mapping: secret.mapping ?? {},
+    duplicateContactNames: secret.duplicateContactNames ?? 'link-or-rename',
   });
 
 /** Secrets Manager id of a connection's credentials. */

@@ -28,4 +28,11 @@ export {
   webhookSecretSchema,
 } from './connection';
 export { ConfigError } from './errors';
+export {
+  DUPLICATE_CONTACT_NAME_POLICIES,
+  type DuplicateContactNamePolicy,
+  type FieldMapping,
+  fieldMappingSchema,
+  type ModuleFieldMapping,
+} from './field-mapping';
 export { STACK_DEFAULTS } from './stack-defaults';

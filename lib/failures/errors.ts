@@ -24,3 +24,17 @@ export class InvalidSyncMessageError extends ZohoSyncError {
     super(`invalid sync message: ${problem}`, { disposition: 'fail-alert' });
   }
 }
+
+/**
+ * Another worker holds the record's lease (it is reading or writing the same record right
+ * now): the message is deferred briefly, never dropped, so the newest CRM state still lands.
+ */
+export class RecordBusyError extends ZohoSyncError {
+  override readonly name = 'RecordBusyError';
+  constructor(crmModule: string, crmRecordId: string, retryAfterMs: number) {
+    super(`${crmModule} ${crmRecordId} is being synced by another worker`, {
+      disposition: 'defer',
+      retryAfterMs,
+    });
+  }
+}

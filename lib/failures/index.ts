@@ -1,2 +1,2 @@
 export { describeFailure, type FailureDescription } from './describe-failure';
-export { InvalidSyncMessageError, SyncDataError } from './errors';
+export { InvalidSyncMessageError, RecordBusyError, SyncDataError } from './errors';

@@ -1,6 +1,7 @@
 import { type AwsClients, sendQueueMessages } from '../aws';
 import type { Config } from '../config';
 import type { Logger } from '../observability';
+import { createMappingStore } from '../sync/mapping-store';
 import { createConnectionAccess } from '../tokens/connection-access';
 import { createCrmClient } from '../zoho';
 import { createReconcileCursorStore } from './cursor-store';
@@ -20,6 +21,7 @@ export const createReconcileSweepDeps = (runtime: ReconcileSweepRuntime): Reconc
   const { config, clients } = runtime;
   const { connections, tokens, http, now, newId, logger, listConnectionIds } =
     createConnectionAccess(runtime);
+  const mappings = createMappingStore({ dynamodb: clients.dynamodb, tableName: config.tableName });
   return {
     listConnectionIds,
     getConnection: (connectionId) => connections.get(connectionId),
@@ -40,6 +42,8 @@ export const createReconcileSweepDeps = (runtime: ReconcileSweepRuntime): Reconc
           connectionId: message.connectionId,
         })),
       ),
+    syncedModifiedTimes: (connectionId, crmModule, crmRecordIds) =>
+      mappings.syncedModifiedTimes(connectionId, crmModule, crmRecordIds),
     now,
     newId,
     logger,

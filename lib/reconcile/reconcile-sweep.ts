@@ -33,6 +33,16 @@ export interface ReconcileSweepDeps extends ZohoCallerDeps {
   readonly perPage?: number;
   /** @default every synced module */
   readonly modules?: readonly SyncedCrmModule[];
+  /**
+   * The CRM `Modified_Time` (epoch ms) Books already holds for each given record (the mapping's
+   * `crmModifiedMs`). Records Books holds at that time or later are not enqueued.
+   * @default none: every changed record is enqueued
+   */
+  readonly syncedModifiedTimes?: (
+    connectionId: string,
+    crmModule: SyncedCrmModule,
+    crmRecordIds: readonly string[],
+  ) => Promise<ReadonlyMap<string, number>>;
 }
 
 export type ReconcileResult =
@@ -125,6 +135,28 @@ const advance = (
 };
 
 /**
+ * The changes Books does not hold yet: a record whose mapping already carries its
+ * `Modified_Time` (or a later one) was synced by its webhook or notification, and a second
+ * message would only cost a CRM read.
+ */
+const withoutSynced = async (
+  deps: ReconcileSweepDeps,
+  run: ModuleRun,
+  changes: readonly Change[],
+): Promise<readonly Change[]> => {
+  if (deps.syncedModifiedTimes === undefined || changes.length === 0) return changes;
+  const held = await deps.syncedModifiedTimes(
+    run.connection.connectionId,
+    run.crmModule,
+    changes.map((change) => change.crmRecordId),
+  );
+  return changes.filter(({ crmRecordId, modifiedAtMs }) => {
+    const heldMs = held.get(crmRecordId);
+    return modifiedAtMs === undefined || heldMs === undefined || modifiedAtMs > heldMs;
+  });
+};
+
+/**
  * One module of one connection: reads its changes oldest first, a page at a time, and after each
  * page enqueues one sync message per changed record, then saves the cursor. Saving after sending
  * means a crash in between sends those records again (harmless: the worker's Books writes are
@@ -146,6 +178,7 @@ const sweepModule = async (deps: ReconcileSweepDeps, run: ModuleRun): Promise<Re
   let pages = 0;
   let enqueued = 0;
   let more = false;
+  let alreadySynced = 0;
   while (pages < maxPages) {
     const listed = await callZoho(deps, connection, 'crm', (target) =>
       deps.crm.listRecordsModifiedSince(target, crmModule, {
@@ -159,10 +192,12 @@ const sweepModule = async (deps: ReconcileSweepDeps, run: ModuleRun): Promise<Re
     );
     pages += 1;
     const { fresh, next } = advance(cursor, changesOf(deps, run, listed.records));
-    if (fresh.length > 0) {
+    const unsynced = await withoutSynced(deps, run, fresh);
+    alreadySynced += fresh.length - unsynced.length;
+    if (unsynced.length > 0) {
       const receivedAtMs = deps.now();
       await deps.enqueue(
-        fresh.map(({ crmRecordId }) => ({
+        unsynced.map(({ crmRecordId }) => ({
           version: 1,
           messageId: deps.newId(),
           correlationId: run.correlationId,
@@ -175,21 +210,22 @@ const sweepModule = async (deps: ReconcileSweepDeps, run: ModuleRun): Promise<Re
           deferrals: 0,
         })),
       );
-      enqueued += fresh.length;
-      // Only now: the messages are on the queue.
-      await deps.cursors.put(connectionId, crmModule, next);
+      enqueued += unsynced.length;
     }
+    // Only now: the messages are on the queue.
+    if (fresh.length > 0) await deps.cursors.put(connectionId, crmModule, next);
     const moved = next.modifiedAtMs !== cursor.modifiedAtMs;
     cursor = next;
     more = listed.moreRecords;
     if (!more) break;
     page = moved ? 1 : page + 1;
   }
-  if (enqueued > 0 || more) {
+  if (enqueued > 0 || more || alreadySynced > 0) {
     deps.logger.info('reconciliation enqueued changed records', {
       connection_id: connectionId,
       crm_module: crmModule,
       records: enqueued,
+      already_synced: alreadySynced,
       pages,
       more,
       correlation_id: run.correlationId,
@@ -245,8 +281,8 @@ const failed = (
  * each CRM record modified since the last run (the first run looks back `lookbackMs`), so changes
  * whose webhook or notification Zoho never delivered still reach Books. Zoho documents no retry
  * of a failed callback (zoho-crm-api.md §3, §4), so this is the safety net, not a second path
- * for normal traffic: records synced by their webhook are synced again, which the worker's
- * idempotent upserts make harmless (but it costs Books calls).
+ * for normal traffic: records whose mapping already holds the listed `Modified_Time` are
+ * skipped, and any other copy costs the worker a CRM read but no Books write.
  *
  * At most `maxPages` pages per connection and module per run; a longer backlog continues on the
  * next run from the saved cursor. A failure stays with its module (or, for credential and token

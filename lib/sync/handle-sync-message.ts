@@ -21,7 +21,12 @@ import { METRICS, type MetricsRecorder } from '../observability';
 import type { ConnectionStore } from '../tokens/connection-store';
 import { type DeferralCause, deferralCauseOf, expiredDeferral } from './deferral-age';
 import { type SyncMessage, syncMessageSchema } from './sync-message';
-import { type SyncRecordDeps, type SyncResult, syncRecord } from './sync-record';
+import {
+  type SyncRecordDeps,
+  type SyncRecordOptions,
+  type SyncResult,
+  syncRecord,
+} from './sync-record';
 
 export interface HandleSyncMessageDeps extends SyncRecordDeps {
   readonly connections: ConnectionStore;
@@ -83,6 +88,8 @@ const DEFAULT_MAX_DEFERRAL_AGE_MS = 24 * 3_600_000;
 export const handleSyncMessage = async (
   containerDeps: HandleSyncMessageDeps,
   rawBody: string,
+  /** What the batch already read for this record (see prepareSyncBatch). */
+  options: SyncRecordOptions = {},
 ): Promise<SyncOutcome> => {
   // A batch's records run in parallel: each gets its own child logger so the record keys of
   // one never appear on another's log lines.
@@ -135,13 +142,13 @@ export const handleSyncMessage = async (
     if (admission.kind === 'parked') return { status: 'parked', heldIn: 'table' };
     if (admission.kind === 'carried') return { status: 'parked', heldIn: 'queue' };
     if (admission.kind === 'probe') probe = admission;
-    const result = await syncRecord(deps, connection, message);
+    const result = await syncRecord(deps, connection, message, options);
     if (result.status === 'skipped') deps.logger.info('sync skipped', { reason: result.reason });
     if (probe !== undefined) {
       await deps.breaker.settleProbe(
         probe,
         toBreakerMessage(message, connection),
-        result.status === 'synced'
+        result.status === 'synced' || result.status === 'deactivated'
           ? { kind: 'healthy' }
           : { kind: 'inconclusive', requeued: false },
       );

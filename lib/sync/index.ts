@@ -11,13 +11,26 @@ export {
   handleSyncMessage,
   type SyncOutcome,
 } from './handle-sync-message';
-export { createMappingStore, type MappingStore, type RecordMapping } from './mapping-store';
+export {
+  createMappingStore,
+  type MappingStore,
+  type RecordLease,
+  type RecordMapping,
+} from './mapping-store';
+export { type BatchOutcome, type BatchRecord, prepareSyncBatch } from './sync-batch';
 export {
   type LastError,
   type SyncMessage,
   type SyncMessageInput,
   syncMessageSchema,
 } from './sync-message';
-export { type SyncRecordDeps, type SyncResult, syncRecord } from './sync-record';
+export {
+  disambiguatedName,
+  payloadHash,
+  type SyncRecordDeps,
+  type SyncRecordOptions,
+  type SyncResult,
+  syncRecord,
+} from './sync-record';
 export { createSyncWorkerDeps, type RuntimeDeps } from './worker-deps';
 export { callZoho, type ZohoCallerDeps, type ZohoService, type ZohoTarget } from './zoho-caller';

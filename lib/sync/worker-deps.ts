@@ -70,6 +70,8 @@ export const createSyncWorkerDeps = (runtime: RuntimeDeps): HandleSyncMessageDep
     crm: createCrmClient(http),
     books: createBooksClient(http),
     mappings: createMappingStore({ dynamodb: clients.dynamodb, tableName: config.tableName }),
+    // A record's lease must outlast the slowest sync of one record (a few Zoho calls).
+    recordLeaseMs: Math.max(30_000, 3 * config.zohoTimeoutMs),
     alertGate: createAlertGate({
       dynamodb: clients.dynamodb,
       tableName: config.tableName,

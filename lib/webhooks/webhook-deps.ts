@@ -31,6 +31,8 @@ export const createWebhookDeps = (runtime: {
           id: message.messageId,
           body: JSON.stringify(message),
           connectionId: message.connectionId,
+          // Coalescing: quick edits of one record meet on the queue and are read once.
+          delaySeconds: runtime.config.intakeDelaySeconds,
         })),
       ),
     newId: runtime.newId ?? randomUUID,

@@ -117,6 +117,17 @@ export interface BooksClient {
   listOrganizations(
     target: Pick<BooksTarget, 'apiDomain' | 'accessToken'>,
   ): Promise<BooksOrganizationsResult>;
+  /**
+   * `POST /books/v3/{contacts|items}/{booksId}/{active|inactive}` (reference §8.1, §8.2): the way
+   * to retire a record instead of deleting it. Invoices have no such status.
+   * @throws {ZohoApiError} for any failure (code 1002 when the record is gone).
+   */
+  setStatus(
+    target: BooksTarget,
+    entity: 'contacts' | 'items',
+    booksId: string,
+    status: 'active' | 'inactive',
+  ): Promise<{ readonly rateLimit?: RateLimitInfo }>;
 }
 
 /** One organization of `GET /organizations`. */
@@ -243,6 +254,10 @@ export const createBooksClient = (deps: ZohoHttpDeps): BooksClient => {
       const pageContext = body.page_context;
       const hasMorePage = isRecord(pageContext) && pageContext.has_more_page === true;
       return { records, hasMorePage, rateLimit: response.rateLimit };
+    },
+    setStatus: async (target, entity, booksId, status) => {
+      const { response } = await call(target, 'POST', `${idPath(entity, booksId)}/${status}`);
+      return { rateLimit: response.rateLimit };
     },
   };
 };

@@ -41,6 +41,8 @@ export const createTestEnvironment = async (
     ...functionEnvironment(resources),
     ZOHO_SYNC_SECRET_PREFIX: secretPrefix,
     POWERTOOLS_LOG_LEVEL: 'WARN',
+    // Tests drain the queue at once; a test of coalescing sets its own delay.
+    ZOHO_SYNC_INTAKE_DELAY_SECONDS: '0',
     ...options.extraEnv,
   };
   Object.assign(process.env, env);

@@ -2,7 +2,11 @@ import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { tableKeys, toKeyAttributes } from '../../lib/aws';
 import type { ConnectionSecret } from '../../lib/config';
-import { startZohoSimulator, type ZohoSimulator } from '../../lib/local/zoho-simulator';
+import {
+  type SimulatedOrganization,
+  startZohoSimulator,
+  type ZohoSimulator,
+} from '../../lib/local/zoho-simulator';
 import type { BooksRecord } from '../../lib/zoho';
 import { lambdaContext, webhookEvent } from './events';
 import { createTestEnvironment, type TestEnvironment } from './local-environment';
@@ -41,7 +45,12 @@ export interface Pipeline {
  * handlers imported after the environment is set (they read it at import, as in Lambda).
  */
 export const startPipeline = async (
-  options: { extraEnv?: Record<string, string>; maxReceiveCount?: number } = {},
+  options: {
+    extraEnv?: Record<string, string>;
+    maxReceiveCount?: number;
+    /** Simulated organization settings besides its id (custom fields, limits). */
+    organization?: Omit<SimulatedOrganization, 'organizationId'>;
+  } = {},
 ): Promise<Pipeline> => {
   const env = await createTestEnvironment(options);
   const simulator = await startZohoSimulator();
@@ -60,7 +69,7 @@ export const startPipeline = async (
     clientSecret: secret.clientSecret,
     refreshToken: secret.refreshToken,
   });
-  simulator.addOrganization({ organizationId: ORG_ID });
+  simulator.addOrganization({ ...options.organization, organizationId: ORG_ID });
   await env.putConnection(CONNECTION_ID, secret);
   const webhook = (await import('../../functions/crm-webhook')).handler;
   const worker = (await import('../../functions/sync-worker')).handler;

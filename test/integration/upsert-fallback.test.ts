@@ -1,5 +1,8 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliverBatch } from '../../lib/local/sqs-poller';
 import { type Pipeline, startPipeline } from '../helpers/pipeline';
+import { queueDepth } from '../helpers/queues';
 
 /**
  * Where Books does not offer the unique-field upsert (`PUT /contacts` answering 405 "Invalid
@@ -51,5 +54,36 @@ describe('sync without the unique-field upsert endpoint', () => {
       }),
     ]);
     expect(requests('POST', '/books/v3/contacts')).toHaveLength(1);
+  });
+
+  it('creates one record when two deliveries of one new record run at once', async () => {
+    pipeline.simulator.putCrmRecord('Accounts', { id: '2002', Account_Name: 'Raced Ltd' });
+    await pipeline.send('module=Accounts&id=2002');
+    await pipeline.send('module=Accounts&id=2002');
+    const creates = requests('POST', '/books/v3/contacts').length;
+
+    // Two workers, one message each, at the same time: both would search, find nothing and
+    // create, were it not for the record's lease.
+    const deliver = () =>
+      deliverBatch({
+        sqs: pipeline.env.clients.sqs,
+        queueUrl: pipeline.env.resources.syncQueueUrl,
+        queueArn: pipeline.env.resources.syncQueueArn,
+        handler: (event, context) => pipeline.worker(event, context),
+        functionName: 'sync-worker',
+        batchSize: 1,
+        waitTimeSeconds: 0,
+      });
+    expect(await Promise.all([deliver(), deliver()])).toStrictEqual([1, 1]);
+    // The loser was deferred for a second or so; let it run.
+    for (let round = 0; round < 40; round += 1) {
+      await pipeline.drain();
+      const depth = await queueDepth(pipeline.env.clients.sqs, pipeline.env.resources.syncQueueUrl);
+      if (depth === 0) break;
+      await sleep(250);
+    }
+
+    expect(pipeline.contactsFor('2002')).toHaveLength(1);
+    expect(requests('POST', '/books/v3/contacts').length - creates).toBe(1);
   });
 });

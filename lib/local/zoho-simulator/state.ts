@@ -169,7 +169,7 @@ export const createOrgState = (state: SimulatorState, org: SimulatedOrganization
   }
   const plan = org.plan ?? DEFAULT_PLAN;
   const unique = org.uniqueCustomFields ?? true;
-  const collection = (label: string): BooksCollection => ({
+  const collection = (label: string, extra: readonly string[] = []): BooksCollection => ({
     customFields: [
       {
         customfield_id: state.nextId(),
@@ -179,6 +179,14 @@ export const createOrgState = (state: SimulatorState, org: SimulatedOrganization
         index: 1,
         is_unique: unique,
       },
+      ...extra.map((apiName, at) => ({
+        customfield_id: state.nextId(),
+        api_name: apiName,
+        label: apiName.replace(/^cf_/, ''),
+        data_type: 'string' as const,
+        index: at + 2,
+        is_unique: false,
+      })),
     ],
     records: new Map(),
   });
@@ -193,9 +201,9 @@ export const createOrgState = (state: SimulatorState, org: SimulatedOrganization
     // Free 5, paid 10 in-flight calls (reference §5, unconfirmed: Zoho Invoice summary).
     maxConcurrency: positive(org.maxConcurrency, 'maxConcurrency') ?? (plan === 'free' ? 5 : 10),
     books: {
-      contacts: collection('CRM ID'),
-      items: collection('CRM ID'),
-      invoices: collection('CRM ID'),
+      contacts: collection('CRM ID', org.customFields?.contacts),
+      items: collection('CRM ID', org.customFields?.items),
+      invoices: collection('CRM ID', org.customFields?.invoices),
     },
     nextInvoiceNumber: 1,
     limits: { windowStartMs: 0, windowCalls: 0, dayIndex: 0, dayCalls: 0, inFlight: 0 },

@@ -65,6 +65,11 @@ export interface SimulatedOrganization {
    * @default true
    */
   readonly uniqueCustomFields?: boolean;
+  /**
+   * More custom fields (text, not unique) per entity, by API name (`cf_...`), as an admin adds
+   * them in Books settings. Writes naming any other custom field fail with code 2.
+   */
+  readonly customFields?: Partial<Record<'contacts' | 'items' | 'invoices', readonly string[]>>;
 }
 
 /** A Books record as the API returns it (`contact`, `item` or `invoice`). */

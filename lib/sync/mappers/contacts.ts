@@ -59,3 +59,25 @@ export const contactToBooksContact = (contact: CrmRecord, crmRecordId: string) =
     custom_fields: [crmIdCustomField(crmRecordId)],
   });
 };
+
+/** The account a CRM Contact belongs to, if any: its Books home is that account's contact. */
+export const contactAccountId = (contact: CrmRecord): string | undefined =>
+  lookup(contact, 'Account_Name')?.id;
+
+/** CRM Contact of an Account -> a contact person of the Account's Books contact. */
+export const contactToContactPerson = (contact: CrmRecord, crmRecordId: string) => {
+  const firstName = text(contact, 'First_Name');
+  const lastName = text(contact, 'Last_Name');
+  const fullName =
+    text(contact, 'Full_Name') ?? [firstName, lastName].filter((part) => part).join(' ');
+  if (fullName === '') {
+    throw new SyncDataError('Contacts', crmRecordId, 'the CRM contact has no name');
+  }
+  return compact({
+    first_name: firstName?.slice(0, 100),
+    last_name: (lastName ?? fullName).slice(0, 100),
+    email: text(contact, 'Email'),
+    phone: text(contact, 'Phone'),
+    mobile: text(contact, 'Mobile'),
+  });
+};
