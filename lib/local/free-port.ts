@@ -12,3 +12,12 @@ export const findFreePort = (): Promise<number> =>
       server.close(() => resolve(port));
     });
   });
+
+/** Whether `port` on the loopback interface can be listened on right now. */
+export const isPortFree = (port: number, host = '127.0.0.1'): Promise<boolean> =>
+  new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
+  });

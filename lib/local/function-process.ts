@@ -1,8 +1,9 @@
 /**
  * The entry point of local mode's function processes. Each runs one part of the stack in an event
  * loop of its own, as separate Lambda functions do, so a busy worker never delays a webhook's
- * answer: `sync-worker` (the SQS event source mapping and the worker handler) and `scheduled`
- * (the EventBridge rules and the three scheduled handlers). The supervisor in
+ * answer: `webhook` (API Gateway's HTTP API and the webhook handler), `sync-worker` (the SQS
+ * event source mapping and the worker handler) and `scheduled` (the EventBridge rules and the
+ * three scheduled handlers). The supervisor in
  * function-processes.ts forks it with the function environment and restarts it if it dies.
  *
  * Messages on the IPC channel: `{type:'ready'}` to the parent once running; `{type:'stop'}` from
@@ -14,10 +15,17 @@ import { randomUUID } from 'node:crypto';
 import type { Context, ScheduledEvent } from 'aws-lambda';
 import { createAwsClients } from '../aws';
 import { logger } from '../observability';
+import { startLocalHttpApi } from './api-gateway-adapter';
 import { fakeLambdaContext } from './lambda-context';
 import { startSqsPoller } from './sqs-poller';
 
-export type FunctionProcessRole = 'sync-worker' | 'scheduled';
+export type FunctionProcessRole = 'webhook' | 'sync-worker' | 'scheduled';
+
+export interface WebhookProcessSettings {
+  /** Chosen by the parent, so a restarted process listens where the first one did. */
+  readonly port: number;
+  readonly host: string;
+}
 
 export interface SyncWorkerProcessSettings {
   readonly queueUrl: string;
@@ -98,6 +106,31 @@ const every = (
   };
 };
 
+const startWebhook = async (settings: WebhookProcessSettings) => {
+  // Imported only now: handlers read their configuration at module scope, as in Lambda.
+  const webhook = await import('../../functions/crm-webhook');
+  const api = await startLocalHttpApi({
+    port: settings.port,
+    host: settings.host,
+    routes: [
+      {
+        method: 'POST',
+        path: '/webhooks/{connectionId}',
+        handler: webhook.handler,
+        functionName: 'crm-webhook',
+      },
+      // Notification API callbacks (token in the body) reach the same function, as in the stack.
+      {
+        method: 'POST',
+        path: '/notifications/{connectionId}',
+        handler: webhook.handler,
+        functionName: 'crm-webhook',
+      },
+    ],
+  });
+  return { stop: () => api.stop() };
+};
+
 const startSyncWorker = async (settings: SyncWorkerProcessSettings) => {
   // Imported only now: handlers read their configuration at module scope, as in Lambda.
   const worker = await import('../../functions/sync-worker');
@@ -160,7 +193,8 @@ const main = async (): Promise<void> => {
     if (message.type === 'stop') void stop(0);
   });
   const settings: unknown = JSON.parse(rawSettings ?? '{}');
-  if (role === 'sync-worker')
+  if (role === 'webhook') running = await startWebhook(settings as WebhookProcessSettings);
+  else if (role === 'sync-worker')
     running = await startSyncWorker(settings as SyncWorkerProcessSettings);
   else if (role === 'scheduled')
     running = await startScheduled(settings as ScheduledProcessSettings);

@@ -7,6 +7,7 @@ import type {
   FunctionProcessRole,
   ScheduledProcessSettings,
   SyncWorkerProcessSettings,
+  WebhookProcessSettings,
 } from './function-process';
 
 const ENTRY = fileURLToPath(new URL('./function-process.ts', import.meta.url));
@@ -22,6 +23,11 @@ const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 10_000;
 
 export type FunctionProcessSpec =
+  | {
+      readonly role: 'webhook';
+      readonly settings: WebhookProcessSettings;
+      readonly env: Readonly<Record<string, string>>;
+    }
   | {
       readonly role: 'sync-worker';
       readonly settings: SyncWorkerProcessSettings;

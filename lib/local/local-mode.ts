@@ -1,9 +1,10 @@
 /**
  * Local mode: the whole zoho-sync pipeline on this machine, as `npm start` runs it. It starts
  * the AWS stand-ins and the Zoho simulator (or uses --zoho), provisions what the CDK stack
- * provisions in AWS and runs the real Lambda handlers, each part in its own event loop as in
- * AWS: the webhook function behind a local HTTP API in this process, the sync worker and the
- * scheduled functions in supervised child processes (function-processes.ts).
+ * provisions in AWS and runs the real Lambda handlers, each function in an event loop of its own
+ * as in AWS: the webhook function behind a local HTTP API, the sync worker and the scheduled
+ * functions each in a supervised child process (function-processes.ts). This process keeps the
+ * stand-ins and the simulator, the parts that play AWS and Zoho.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -17,7 +18,6 @@ import {
   STACK_DEFAULTS,
 } from '../config';
 import { logger } from '../observability';
-import { type LocalHttpApi, startLocalHttpApi } from './api-gateway-adapter';
 import {
   type AwsStandInEndpoints,
   functionEnvironment,
@@ -31,6 +31,7 @@ import {
   demoConnectionSecret,
   demoOrganizationId,
 } from './demo-data';
+import { findFreePort, isPortFree } from './free-port';
 import { type FunctionProcess, startFunctionProcess } from './function-processes';
 import type { LocalModeOptions } from './local-options';
 import { LOCAL_STATE_DIR, type LocalState, writeLocalState } from './local-state';
@@ -69,9 +70,14 @@ export interface LocalMode {
   readonly connections: readonly LocalConnection[];
   /** The embedded simulator, when no --zoho and no connection file was given. */
   readonly simulator: ZohoSimulator | undefined;
-  readonly api: LocalHttpApi;
-  /** The sync worker's and the scheduled functions' supervised processes. */
-  readonly processes: { readonly worker: FunctionProcess; readonly scheduled: FunctionProcess };
+  /** The local HTTP API (API Gateway's part), served by the webhook process. */
+  readonly api: { readonly url: string; readonly port: number };
+  /** The functions' supervised processes. */
+  readonly processes: {
+    readonly webhook: FunctionProcess;
+    readonly worker: FunctionProcess;
+    readonly scheduled: FunctionProcess;
+  };
   readonly startedInMs: number;
   /** Stops everything local mode started, children first. */
   stop(): Promise<void>;
@@ -216,38 +222,15 @@ export const startLocalMode = async (runtime: LocalModeRuntime): Promise<LocalMo
     };
     Object.assign(process.env, functionEnv);
 
-    // Imported only now: handlers read their configuration at module scope, as in Lambda.
-    const webhook = await import('../../functions/crm-webhook');
-    const routes = [
-      {
-        method: 'POST',
-        path: '/webhooks/{connectionId}',
-        handler: webhook.handler,
-        functionName: 'crm-webhook',
-      },
-      // Notification API callbacks (token in the body) reach the same function, as in the stack.
-      {
-        method: 'POST',
-        path: '/notifications/{connectionId}',
-        handler: webhook.handler,
-        functionName: 'crm-webhook',
-      },
-    ];
-    const api = await startLocalHttpApi({ port: options.port, routes }).catch(
-      async (error: NodeJS.ErrnoException) => {
-        // The default port may be taken; scripts read the real URL from .zoho-sync/local.json.
-        if (error.code !== 'EADDRINUSE' || options.portGiven) throw error;
-        logger.warn('port taken; using a free one', { port: options.port });
-        return startLocalHttpApi({ port: 0, routes });
-      },
-    );
-    stops.push(() => api.stop());
+    const host = '127.0.0.1';
+    const port = await choosePort(options, host);
+    const api = { url: `http://${host}:${port}`, port };
 
     // Each function process sees what a deployed function would, plus this process's basics.
     const childEnv = { ...inheritedEnvironment(), ...functionEnv };
-    // Both start at once: each loads its handlers (and the scheduled one enables the channels).
-    const [worker, scheduled] = await startBoth(
-      stops,
+    // All start at once: each loads its handlers (and the scheduled one enables the channels).
+    const started = await startAll(stops, [
+      startFunctionProcess({ role: 'webhook', env: childEnv, settings: { port, host } }, logger),
       startFunctionProcess(
         {
           role: 'sync-worker',
@@ -273,7 +256,12 @@ export const startLocalMode = async (runtime: LocalModeRuntime): Promise<LocalMo
         },
         logger,
       ),
-    );
+    ]);
+    const [webhook, worker, scheduled] = started as [
+      FunctionProcess,
+      FunctionProcess,
+      FunctionProcess,
+    ];
 
     const connectionStates = connections.map(({ connectionId, secret }) => ({
       connectionId,
@@ -316,7 +304,7 @@ export const startLocalMode = async (runtime: LocalModeRuntime): Promise<LocalMo
       connections,
       simulator,
       api,
-      processes: { worker, scheduled },
+      processes: { webhook, worker, scheduled },
       startedInMs: Date.now() - startedAt,
       stop: stopAll,
     };
@@ -326,19 +314,32 @@ export const startLocalMode = async (runtime: LocalModeRuntime): Promise<LocalMo
   }
 };
 
-/** Waits for two processes; whichever started is stopped with the rest if the other fails. */
-const startBoth = async (
+/** Waits for processes started together; if one fails, those that started are stopped too. */
+const startAll = async (
   stops: Array<() => Promise<void>>,
-  ...starting: [Promise<FunctionProcess>, Promise<FunctionProcess>]
-): Promise<[FunctionProcess, FunctionProcess]> => {
+  starting: readonly Promise<FunctionProcess>[],
+): Promise<FunctionProcess[]> => {
   const settled = await Promise.allSettled(starting);
+  const started: FunctionProcess[] = [];
   for (const result of settled) {
-    if (result.status === 'fulfilled') stops.push(() => result.value.stop());
+    if (result.status === 'fulfilled') {
+      started.push(result.value);
+      stops.push(() => result.value.stop());
+    }
   }
-  const [worker, scheduled] = settled;
-  if (worker.status === 'rejected') throw worker.reason;
-  if (scheduled.status === 'rejected') throw scheduled.reason;
-  return [worker.value, scheduled.value];
+  for (const result of settled) if (result.status === 'rejected') throw result.reason;
+  return started;
+};
+
+/**
+ * The local API's port: `--port` as given (taken is then an error), 0 for a free one, and the
+ * default 3000 unless it is taken (scripts read the real URL from local.json).
+ */
+const choosePort = async (options: LocalModeOptions, host: string): Promise<number> => {
+  if (options.port === 0) return findFreePort();
+  if (options.portGiven || (await isPortFree(options.port, host))) return options.port;
+  logger.warn('port taken; using a free one', { port: options.port });
+  return findFreePort();
 };
 
 /** What a child needs from this process's environment besides the function environment. */

@@ -6,7 +6,7 @@
  * so nothing but the webhooks announces them), then `npm start` itself (lib/local/start.ts, as a
  * child process in a scratch directory, with `--zoho` and a `--connection` file), and sends N
  * webhooks at a steady rate from this process, which does nothing else, timing each answer. It
- * reports the answer latencies, the CPU time the webhook API's process and the worker's process
+ * reports the answer latencies, the CPU time the webhook function's process and the worker's process
  * spent during the burst (from /proc, so independent of how loaded the machine is), how many
  * accounts the worker had synced by the end of the burst (so the acks were measured while it
  * drained), the drain time and the machine's load.
@@ -15,7 +15,6 @@
  *          --budget N (100) --window-seconds N (6: a compressed minute, as the bench; 60 is Zoho's)
  *          --drain-timeout-seconds N (300; 0 skips waiting for the drain)
  *          --concurrency N (worker concurrency; default the stack's)
- *          --cpu-profile-dir DIR (writes a CPU profile of the webhook API's process there)
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -91,14 +90,14 @@ const cpuMsOf = (pid: number | undefined): number | undefined => {
 };
 
 /** The child processes of `pid` (Linux /proc), with their command lines. */
-const childrenOf = async (pid: number): Promise<Array<{ pid: number; args: string }>> => {
-  const children: Array<{ pid: number; args: string }> = [];
+const childrenOf = async (pid: number): Promise<Array<{ pid: number; argv: string[] }>> => {
+  const children: Array<{ pid: number; argv: string[] }> = [];
   const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
   for (const task of tasks) {
     const listed = await readFile(`/proc/${pid}/task/${task}/children`, 'utf8').catch(() => '');
     for (const child of listed.split(' ').filter(Boolean).map(Number)) {
       const args = await readFile(`/proc/${child}/cmdline`, 'utf8').catch(() => '');
-      children.push({ pid: child, args: args.replaceAll('\0', ' ') });
+      children.push({ pid: child, argv: args.split('\0') });
     }
   }
   return children;
@@ -113,7 +112,6 @@ const main = async (): Promise<void> => {
       'window-seconds': { type: 'string', default: '6' },
       'drain-timeout-seconds': { type: 'string', default: '300' },
       concurrency: { type: 'string' },
-      'cpu-profile-dir': { type: 'string' },
       'simulator-process': { type: 'boolean', default: false },
     },
   });
@@ -140,15 +138,19 @@ const main = async (): Promise<void> => {
     ],
     { execArgv: ['--import', TSX_LOADER], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
   );
+  let simulatorExited = false;
+  simulatorProcess.once('exit', () => {
+    simulatorExited = true;
+  });
   const simulatorMessage = <T extends SimulatorMessage['type']>(type: T) =>
     new Promise<Extract<SimulatorMessage, { type: T }>>((resolve, reject) => {
+      if (simulatorExited) reject(new Error('the simulator process exited'));
       const onMessage = (message: SimulatorMessage) => {
         if (message.type !== type) return;
         simulatorProcess.off('message', onMessage);
         resolve(message as Extract<SimulatorMessage, { type: T }>);
       };
       simulatorProcess.on('message', onMessage);
-      simulatorProcess.once('exit', () => reject(new Error('the simulator process exited')));
     });
   const progress = async () => {
     const answer = simulatorMessage('progress');
@@ -174,10 +176,6 @@ const main = async (): Promise<void> => {
   const local: ChildProcess = spawn(
     process.execPath,
     [
-      // Where the local API's own process spends its time (Chrome DevTools reads the file).
-      ...(values['cpu-profile-dir'] === undefined
-        ? []
-        : ['--cpu-prof', `--cpu-prof-dir=${values['cpu-profile-dir']}`]),
       '--import',
       TSX_LOADER,
       START,
@@ -218,9 +216,10 @@ const main = async (): Promise<void> => {
       if (state === undefined) await sleep(200);
     }
     const children = await childrenOf(local.pid ?? 0);
-    const workerPid = children.find((child) => child.args.includes('sync-worker'))?.pid;
+    const workerPid = children.find((child) => child.argv.includes('sync-worker'))?.pid;
+    const apiPid = children.find((child) => child.argv.includes('webhook'))?.pid;
     console.log(
-      `npm start ready in ${Date.now() - startedAt} ms (API process ${local.pid}, worker process ${workerPid}); sending ${webhooks} webhooks at ${perSecond}/s`,
+      `npm start ready in ${Date.now() - startedAt} ms (webhook process ${apiPid}, worker process ${workerPid}); sending ${webhooks} webhooks at ${perSecond}/s`,
     );
 
     const url = new URL(state.webhookUrl);
@@ -251,7 +250,7 @@ const main = async (): Promise<void> => {
       });
 
     const loadBefore = loadavg();
-    const apiCpuBefore = cpuMsOf(local.pid);
+    const apiCpuBefore = cpuMsOf(apiPid);
     const workerCpuBefore = cpuMsOf(workerPid);
     const latencies: number[] = [];
     const statuses = new Map<number, number>();
@@ -272,7 +271,7 @@ const main = async (): Promise<void> => {
     }
     await Promise.all(sends);
     const burstMs = performance.now() - burstStart;
-    const apiCpuMs = (cpuMsOf(local.pid) ?? Number.NaN) - (apiCpuBefore ?? Number.NaN);
+    const apiCpuMs = (cpuMsOf(apiPid) ?? Number.NaN) - (apiCpuBefore ?? Number.NaN);
     const workerCpuMs = (cpuMsOf(workerPid) ?? Number.NaN) - (workerCpuBefore ?? Number.NaN);
     const loadAfter = loadavg();
     const atBurstEnd = await progress();
@@ -295,7 +294,7 @@ const main = async (): Promise<void> => {
         '',
         `webhook acks: ${latencies.length} sent in ${(burstMs / 1000).toFixed(1)} s (${(latencies.length / (burstMs / 1000)).toFixed(0)}/s), statuses ${JSON.stringify(Object.fromEntries(statuses))}`,
         `  p50 ${format(percentile(sorted, 50))}  p95 ${format(percentile(sorted, 95))}  p99 ${format(percentile(sorted, 99))}  max ${format(sorted.at(-1) ?? Number.NaN)}`,
-        `CPU during the burst: webhook API process ${apiCpuMs.toFixed(0)} ms (${(apiCpuMs / webhooks).toFixed(2)} ms per webhook), worker process ${workerCpuMs.toFixed(0)} ms`,
+        `CPU during the burst: webhook process ${apiCpuMs.toFixed(0)} ms (${(apiCpuMs / webhooks).toFixed(2)} ms per webhook), worker process ${workerCpuMs.toFixed(0)} ms`,
         `worker while the burst ran: ${atBurstEnd.synced} of ${webhooks} accounts synced by its end`,
         drainTimeoutMs > 0
           ? `drain: ${drainMs === undefined ? `not done after ${drainTimeoutMs / 1000} s (${last.synced} synced)` : `${(drainMs / 1000).toFixed(1)} s from the first webhook to the last Books contact`} (budget ${budget} per ${windowSeconds} s, physical limit ${((webhooks / budget) * windowSeconds).toFixed(0)} s; Books 429s: ${last.tooManyRequests})`

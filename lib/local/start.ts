@@ -19,7 +19,7 @@ const banner = (local: LocalMode): string => {
     `  Webhook URL:   ${state.webhookUrl}`,
     ...others.map((connection) => `                 ${connection.webhookUrl}`),
     `  Zoho:          ${simulator ? `embedded simulator at ${simulator.baseUrl}` : state.zohoBaseUrl}`,
-    `  Worker:        process ${local.processes.worker.pid()}, scheduled functions: process ${local.processes.scheduled.pid()} (restarted if they die)`,
+    `  Functions:     webhook (process ${local.processes.webhook.pid()}), sync worker (${local.processes.worker.pid()}), scheduled (${local.processes.scheduled.pid()}); each restarted if it dies`,
     '',
     'Send a sample CRM webhook (Accounts record in the demo CRM):',
     '',

@@ -266,12 +266,12 @@ describe('local mode with two --connection files', () => {
     expect(sixth - first).toBeGreaterThanOrEqual(1_900);
   });
 
-  it('runs the worker in a process of its own, restarted when it dies, and the queue still drains', async () => {
-    const { worker, scheduled } = local.processes;
+  it('runs each function in a process of its own, restarts the worker when it dies, and the queue still drains', async () => {
+    const { webhook, worker, scheduled } = local.processes;
     const killedPid = worker.pid();
-    expect(killedPid).toBeDefined();
-    expect(killedPid).not.toBe(process.pid);
-    expect(scheduled.pid()).not.toBe(killedPid);
+    const pids = [process.pid, webhook.pid(), killedPid, scheduled.pid()];
+    expect(new Set(pids).size).toBe(4);
+    expect(pids.every((pid) => pid !== undefined)).toBe(true);
     process.kill(killedPid ?? 0, 'SIGKILL');
     // A long poll the dead process left open may still be handed a message, which then comes
     // back only after its visibility timeout, as when Lambda loses a container. Let it lapse (1 s).
