@@ -3,15 +3,22 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { createAwsClients } from '../lib/aws';
+import { createBackfillStore, withBackfillProgress } from '../lib/backfill';
 import { loadConfig } from '../lib/config';
 import { logger } from '../lib/observability';
 import { createSyncWorkerDeps, prepareSyncBatch } from '../lib/sync';
 
+const config = loadConfig();
+const clients = createAwsClients();
 const deps = createSyncWorkerDeps({
-  config: loadConfig(),
-  clients: createAwsClients(),
+  config,
+  clients,
   // The limiter defaults to the shared DynamoDB request budget (lib/limits).
 });
+// Backfill messages report how they ended (lib/backfill).
+const track = withBackfillProgress(
+  createBackfillStore({ dynamodb: clients.dynamodb, tableName: config.tableName, now: Date.now }),
+);
 const processor = new BatchProcessor(EventType.SQS);
 
 /**
@@ -25,7 +32,7 @@ export const handler = middy<SQSEvent>()
     return processPartialResponse(
       event,
       async (record: SQSRecord) => {
-        await handle(record.messageId);
+        await track(record.body, () => handle(record.messageId));
       },
       processor,
       { context },

@@ -18,6 +18,8 @@
  * | work parked behind breaker| PARKED#BREAKER#<connId> | <parked at ISO>#<messageId>         |
  * | CRM notification channel  | CONN#<connectionId>     | NOTIFY#channel                      |
  * | reconciliation cursor     | CONN#<connectionId>     | RECONCILE#<crmModule>               |
+ * | backfill checkpoint       | CONN#<connectionId>     | BACKFILL#<runKey>                   |
+ * | backfill record outcome   | BACKFILL#<connId>#<run> | <crmModule>#<crmRecordId>           |
  */
 export const TABLE_KEY = { partition: 'pk', sort: 'sk', ttl: 'ttl' } as const;
 
@@ -108,6 +110,27 @@ export const tableKeys = {
   reconcileCursor: (connectionId: string, crmModule: string): TableKey => ({
     pk: connectionPk(connectionId),
     sk: `RECONCILE#${crmModule}`,
+  }),
+  /**
+   * A backfill's checkpoint (lib/backfill): its options, a cursor per CRM module, the counts
+   * found and queued, and the run id its record outcomes are filed under.
+   */
+  backfillCheckpoint: (connectionId: string, runKey: string): TableKey => ({
+    pk: connectionPk(connectionId),
+    sk: `BACKFILL#${runKey}`,
+  }),
+  /**
+   * How one record of a backfill run ended (synced, skipped, failed), written by the worker; one
+   * partition per run, so progress is one query. With `crmModule` omitted, the partition alone.
+   */
+  backfillOutcome: (
+    connectionId: string,
+    runId: string,
+    crmModule = '',
+    crmRecordId = '',
+  ): TableKey => ({
+    pk: `BACKFILL#${connectionId}#${runId}`,
+    sk: crmModule === '' ? '' : `${crmModule}#${crmRecordId}`,
   }),
 } as const;
 

@@ -2,6 +2,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { TABLE_KEY } from '../aws';
+import { createBackfillStore, withBackfillProgress } from '../backfill';
 import type { SqsHandler } from '../local/sqs-poller';
 import {
   createSyncWorkerDeps,
@@ -30,6 +31,13 @@ export const createWorkerContainer = (
   decorate: (deps: HandleSyncMessageDeps) => HandleSyncMessageDeps = (deps) => deps,
 ): WorkerContainer => {
   const deps = decorate(createSyncWorkerDeps(runtime));
+  const track = withBackfillProgress(
+    createBackfillStore({
+      dynamodb: runtime.clients.dynamodb,
+      tableName: runtime.config.tableName,
+      now: runtime.now ?? Date.now,
+    }),
+  );
   const processor = new BatchProcessor(EventType.SQS);
   const handler = (
     event: SQSEvent,
@@ -39,7 +47,7 @@ export const createWorkerContainer = (
       processPartialResponse(
         event,
         async (record: SQSRecord) => {
-          await handle(record.messageId);
+          await track(record.body, () => handle(record.messageId));
         },
         processor,
         { context },

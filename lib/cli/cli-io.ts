@@ -6,12 +6,18 @@ export interface CliIo {
   err(text: string): void;
   /** Colour and progress lines only on a terminal. */
   readonly isTTY: boolean;
+  /** Redraws the one progress line (terminals only); an empty line ends it. */
+  progress?(line: string): void;
 }
 
 export const processIo = (): CliIo => ({
   out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
   isTTY: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
+  progress: (line) => {
+    const width = process.stdout.columns ?? 120;
+    process.stdout.write(line === '' ? '\n' : `\r\u001b[2K${line.slice(0, width - 1)}`);
+  },
 });
 
 type Colour = 'green' | 'red' | 'yellow' | 'dim' | 'bold' | 'cyan';

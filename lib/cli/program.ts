@@ -8,11 +8,20 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { createAwsClients } from '../aws';
+import { runBackfill } from '../backfill';
 import { loadSecretPrefix } from '../config';
 import { runDoctor } from '../doctor/run-doctor';
 import { logger, redactingJsonReplacer } from '../observability';
+import { SYNCED_CRM_MODULES } from '../sync/crm-modules';
 import { setupConnection } from '../tokens';
 import { createAccountsClient } from '../zoho';
+import {
+  parseModules,
+  parseShare,
+  parseSince,
+  progressLine,
+  renderBackfillResult,
+} from './backfill';
 import { listChannels, renderChannelListings, renderRenewal, renewChannelsNow } from './channels';
 import { type CliIo, EXIT, processIo, UsageError } from './cli-io';
 import { type CliTarget, resolveCliTarget, type TargetOptions } from './cli-target';
@@ -265,6 +274,75 @@ export const createProgram = (io: CliIo, onExit: (code: number) => void): Comman
       );
       runtime.report(command, report, () => renderDoctorReport(report, io));
       if (report.failed > 0) runtime.fail(EXIT.failed);
+    });
+
+  program
+    .command('backfill')
+    .description(
+      'sync the records that already exist in CRM, through the same queue, budget and quota as webhooks; resumable',
+    )
+    .addOption(connectionOption().makeOptionMandatory())
+    .option(
+      '--module <modules>',
+      `comma-separated CRM modules (default: ${SYNCED_CRM_MODULES.join(',')})`,
+    )
+    .option('--since <date>', 'only records modified after this date (ISO 8601)')
+    .option('--share <fraction>', "most of each window's Books budget the backfill may take", '0.5')
+    .option('--no-wait', 'queue everything and exit; the worker syncs it at the share')
+    .option('--restart', 'forget the checkpoint of this command and start over')
+    .addOption(jsonOption())
+    .action(async (options: Record<string, unknown>, command: Command) => {
+      const text = (name: string) =>
+        typeof options[name] === 'string' ? (options[name] as string) : undefined;
+      const connectionId = requireConnection(options.connection);
+      const backfillOptions = {
+        connectionId,
+        modules: parseModules(text('module')),
+        sinceMs: parseSince(text('since')),
+        share: parseShare(text('share')),
+        wait: options.wait !== false,
+        restart: options.restart === true,
+      };
+      const target = await runtime.target(command);
+      const json = command.opts().json === true;
+      let stop = false;
+      const onSigint = () => {
+        if (stop) process.exit(130);
+        stop = true;
+      };
+      process.on('SIGINT', onSigint);
+      let lastLineAtMs = 0;
+      try {
+        const result = await runBackfill(
+          {
+            config: target.config,
+            clients: target.clients,
+            logger,
+            shouldStop: () => stop,
+            onProgress: (progress) => {
+              if (json) return;
+              if (io.isTTY) {
+                io.progress?.(progressLine(progress, io));
+                return;
+              }
+              // Off a terminal, a line now and then, not a redraw.
+              if (Date.now() - lastLineAtMs >= 10_000) {
+                lastLineAtMs = Date.now();
+                io.out(progressLine(progress, io));
+              }
+            },
+          },
+          backfillOptions,
+        );
+        if (io.isTTY && !json) io.progress?.('');
+        runtime.report(command, result, () =>
+          renderBackfillResult(result, io, { connectionId, wait: backfillOptions.wait }),
+        );
+        if (result.interrupted) runtime.fail(130);
+        else if (result.failed > 0) runtime.fail(EXIT.failed);
+      } finally {
+        process.off('SIGINT', onSigint);
+      }
     });
 
   program

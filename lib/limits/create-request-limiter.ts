@@ -30,7 +30,13 @@ import {
 import { BudgetExhaustedError } from './errors';
 import { createLocalGate, type LocalGate } from './local-gate';
 import { createQuotaAlerts, type QuotaAlerts } from './quota-alerts';
-import type { CallResult, ReleaseOutcome, RequestLimiter, RequestPermit } from './request-limiter';
+import type {
+  AcquireOptions,
+  CallResult,
+  ReleaseOutcome,
+  RequestLimiter,
+  RequestPermit,
+} from './request-limiter';
 
 /**
  * # The request budget
@@ -185,8 +191,8 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
           secretPrefix: options.secretPrefix,
         });
 
-  const orgOf = (connection: Connection): OrgState => {
-    let org = orgs.get(connection.booksOrganizationId);
+  const orgOf = (connection: Connection, key = connection.booksOrganizationId): OrgState => {
+    let org = orgs.get(key);
     if (org === undefined) {
       org = {
         gate: createLocalGate<Lease>(
@@ -198,7 +204,7 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
         lastState: undefined,
         days: new Map(),
       };
-      orgs.set(connection.booksOrganizationId, org);
+      orgs.set(key, org);
     }
     return org;
   };
@@ -588,13 +594,37 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
     };
   };
 
+  /**
+   * MINIMAL SHARE (issue #12, backfill): work with `share` < 1 is counted in the same DynamoDB
+   * item but granted against a window budget of `share * requests`, and keeps its own in-memory
+   * state, so a window spent for the backfill is never taken as spent for live work. The
+   * limiter rewrite of issue #10 replaces this with its own `share` semantics.
+   */
+  const withShare = (
+    connection: Connection,
+    acquireOptions: AcquireOptions | undefined,
+  ): { connection: Connection; org: OrgState } => {
+    const share = acquireOptions?.share;
+    if (share === undefined || !Number.isFinite(share) || share >= 1) {
+      return { connection, org: orgOf(connection) };
+    }
+    // A share too small for one call still allows one: a share never starves its work.
+    const requests = Math.max(1, Math.floor(Math.max(0, share) * connection.rateLimit.requests));
+    const shared: Connection = { ...connection, rateLimit: { ...connection.rateLimit, requests } };
+    return {
+      connection: shared,
+      org: orgOf(shared, `${connection.booksOrganizationId}#share${requests}`),
+    };
+  };
+
   return {
-    precheck(connection) {
-      precheckAt(connection, orgOf(connection), deps.now());
+    precheck(full, acquireOptions) {
+      const { connection, org } = withShare(full, acquireOptions);
+      precheckAt(connection, org, deps.now());
     },
 
-    async acquire(connection) {
-      const org = orgOf(connection);
+    async acquire(full, acquireOptions) {
+      const { connection, org } = withShare(full, acquireOptions);
       precheckAt(connection, org, deps.now());
       const ticket = await org.gate.enter();
       if (ticket === undefined) {

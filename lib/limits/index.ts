@@ -16,8 +16,10 @@ export {
 export { BudgetExhaustedError, type BudgetKind, isBudgetExhaustedError } from './errors';
 export { QUOTA_ALERT_THRESHOLDS, quotaUsedPercent } from './quota-alerts';
 export type {
+  AcquireOptions,
   CallResult,
   ReleaseOutcome,
   RequestLimiter,
   RequestPermit,
 } from './request-limiter';
+export { withShare } from './request-limiter';

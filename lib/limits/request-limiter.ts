@@ -31,12 +31,29 @@ export interface RequestPermit {
  * call. When no budget is left it throws a `defer` error carrying `retryAfterMs`; it never
  * sleeps. The one implementation lives in lib/limits; nothing else computes rate limits.
  */
+export interface AcquireOptions {
+  /**
+   * Part of the organization's window budget this call may use, 0..1: it is granted only while
+   * fewer than `share * rateLimit.requests` calls are in the current window, so lower-priority
+   * work (a backfill) leaves the rest to live changes. @default 1
+   */
+  readonly share?: number;
+}
+
 export interface RequestLimiter {
-  acquire(connection: Connection): Promise<RequestPermit>;
+  acquire(connection: Connection, options?: AcquireOptions): Promise<RequestPermit>;
   /**
    * Throws the same `defer` error `acquire` would when this container already knows, without
    * any I/O, that the budget is spent (the window is full, the day's quota is used up). Called
    * before a sync starts so that work which cannot reach Books now does not spend CRM calls.
    */
-  precheck?(connection: Connection): void;
+  precheck?(connection: Connection, options?: AcquireOptions): void;
 }
+
+/** The same limiter, asking for at most `share` of each window's budget on every call. */
+export const withShare = (limiter: RequestLimiter, share: number): RequestLimiter => ({
+  acquire: (connection) => limiter.acquire(connection, { share }),
+  ...(limiter.precheck === undefined
+    ? {}
+    : { precheck: (connection) => limiter.precheck?.(connection, { share }) }),
+});

@@ -111,7 +111,7 @@ const changesOf = (deps: ReconcileSweepDeps, run: ModuleRun, records: readonly C
  * The changes of a page not enqueued before, and the cursor once they are: the latest time seen,
  * with the ids at exactly that time (added to those already there when the time did not move).
  */
-const advance = (
+export const advanceCursor = (
   cursor: ReconcileCursor,
   changes: readonly Change[],
 ): { fresh: Change[]; next: ReconcileCursor } => {
@@ -191,7 +191,7 @@ const sweepModule = async (deps: ReconcileSweepDeps, run: ModuleRun): Promise<Re
       }),
     );
     pages += 1;
-    const { fresh, next } = advance(cursor, changesOf(deps, run, listed.records));
+    const { fresh, next } = advanceCursor(cursor, changesOf(deps, run, listed.records));
     const unsynced = await withoutSynced(deps, run, fresh);
     alreadySynced += fresh.length - unsynced.length;
     if (unsynced.length > 0) {

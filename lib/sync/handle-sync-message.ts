@@ -17,6 +17,7 @@ import { type Connection, connectionSecretId } from '../config';
 import { isZohoSyncError } from '../errors';
 import { describeFailure, type FailureDescription } from '../failures/describe-failure';
 import { InvalidSyncMessageError } from '../failures/errors';
+import { withShare } from '../limits/request-limiter';
 import { METRICS, type MetricsRecorder } from '../observability';
 import type { ConnectionStore } from '../tokens/connection-store';
 import { type DeferralCause, deferralCauseOf, expiredDeferral } from './deferral-age';
@@ -93,7 +94,7 @@ export const handleSyncMessage = async (
 ): Promise<SyncOutcome> => {
   // A batch's records run in parallel: each gets its own child logger so the record keys of
   // one never appear on another's log lines.
-  const deps: HandleSyncMessageDeps = {
+  let deps: HandleSyncMessageDeps = {
     ...containerDeps,
     logger: containerDeps.logger.createChild(),
   };
@@ -118,6 +119,10 @@ export const handleSyncMessage = async (
         }),
     });
     return { status: 'dead-lettered', entryId: failure.entryId };
+  }
+  // Backfill work takes at most its share of each window's budget (zoho-sync backfill --share).
+  if (message.share !== undefined) {
+    deps = { ...deps, limiter: withShare(deps.limiter, message.share) };
   }
   deps.logger.appendKeys({
     connection_id: message.connectionId,

@@ -12,6 +12,7 @@ export const SYNC_SOURCES = [
   'notification',
   'reconciliation',
   'redrive',
+  'backfill',
 ] as const;
 
 export const lastErrorSchema = z.object({
@@ -45,6 +46,10 @@ export const syncMessageSchema = z.object({
   /** When the message was first deferred: deferrals end after a maximum age. */
   firstDeferredAtMs: z.number().int().optional(),
   lastError: lastErrorSchema.optional(),
+  /** Set by `zoho-sync backfill`: the run whose progress this message's outcome counts in. */
+  backfillRunId: z.string().min(1).max(200).optional(),
+  /** Part of the window budget this work may take, (0, 1] (backfill `--share`). @default 1 */
+  share: z.number().gt(0).max(1).optional(),
 });
 
 export type SyncMessage = z.infer<typeof syncMessageSchema>;

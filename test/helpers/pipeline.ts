@@ -48,8 +48,10 @@ export const startPipeline = async (
   options: {
     extraEnv?: Record<string, string>;
     maxReceiveCount?: number;
-    /** Simulated organization settings besides its id (custom fields, limits). */
+    /** Limits of the simulated Books organization (e.g. a compressed window). */
     organization?: Omit<SimulatedOrganization, 'organizationId'>;
+    /** Overrides of the connection secret (e.g. its rateLimit). */
+    secret?: Partial<ConnectionSecret>;
   } = {},
 ): Promise<Pipeline> => {
   const env = await createTestEnvironment(options);
@@ -63,6 +65,7 @@ export const startPipeline = async (
     booksOrganizationId: ORG_ID,
     plan: 'professional',
     webhookSecret: WEBHOOK_SECRET,
+    ...options.secret,
   };
   simulator.addClient({
     clientId: secret.clientId,
