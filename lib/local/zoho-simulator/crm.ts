@@ -57,6 +57,9 @@ export const crmErrors = {
   notSimulated: () =>
     crmError(501, 'NOT_SUPPORTED', 'This operation is not implemented by the Zoho simulator'),
   internalError: () => crmError(500, 'INTERNAL_ERROR', 'Internal server error occurred.'),
+  /** Credits or concurrency exceeded (§6: the code name is unconfirmed, not in the OAS enum). */
+  tooManyRequests: () =>
+    crmError(429, 'TOO_MANY_REQUESTS', 'You have made too many requests. Please try again later.'),
 } as const;
 
 /** 204 No Content: OAS code NO_CONTENT, how CRM answers a read that finds nothing (§5, §7). */

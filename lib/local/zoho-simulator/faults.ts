@@ -1,9 +1,77 @@
 /**
  * Fault injection: make chosen calls fail the way real networks and real Zoho sometimes do
- * (a 500, an odd error body, a dropped connection, a slow answer).
+ * (a 500, an odd error body, a dropped connection, a slow answer), either one by one
+ * (`inject`) or as a seeded campaign (`seed`) that a chaos run can replay exactly.
  */
+import { createHash } from 'node:crypto';
+import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import * as z from 'zod';
+import { booksErrors } from './books-errors';
+import { crmErrors } from './crm';
 import type { FaultSpec } from './types';
+
+/** The faults a seeded campaign draws from; each has a chance per admitted call. */
+export const SEEDED_FAULT_KINDS = [
+  'server-error',
+  'timeout',
+  'dropped-connection',
+  'too-many-requests',
+  'slow',
+] as const;
+export type SeededFaultKind = (typeof SEEDED_FAULT_KINDS)[number];
+
+/**
+ * A seeded fault campaign. Whether a call is faulted is a pure function of the seed, the call
+ * (method, path, query and body) and how many times that same call was made before, so the
+ * same seed faults the same calls of the same records however concurrent workers interleave.
+ */
+export interface SeededFaultPlan {
+  readonly seed: number;
+  /** Chance (0..1) per call of each fault; the kinds are drawn in SEEDED_FAULT_KINDS order. */
+  readonly rates: Readonly<Partial<Record<SeededFaultKind, number>>>;
+  /** How long a `timeout` holds the answer: more than the client waits. @default 12_000 */
+  readonly timeoutMs?: number;
+  /** How long a `slow` answer takes: less than the client waits. @default 800 */
+  readonly slowMs?: number;
+  /** Only calls for these Books organizations (CRM and Accounts calls are never faulted then). */
+  readonly organizationIds?: readonly string[];
+  /** Only calls whose path matches (a RegExp source). @default every Books, CRM and token call */
+  readonly pathPattern?: string;
+}
+
+/** Books and CRM error bodies as Zoho documents them (zoho-books-api.md §4, zoho-crm-api.md). */
+const seededResponse = (kind: 'server-error' | 'too-many-requests', path: string) => {
+  const crm = path.startsWith('/crm/');
+  if (kind === 'server-error') return crm ? crmErrors.internalError() : booksErrors.internalError();
+  return crm ? crmErrors.tooManyRequests() : booksErrors.windowLimit();
+};
+
+const seededFaultSpec = (
+  kind: SeededFaultKind,
+  path: string,
+  plan: SeededFaultPlan,
+): FaultSpec | undefined => {
+  const isTokenCall = path.startsWith('/oauth/');
+  switch (kind) {
+    case 'server-error':
+    case 'too-many-requests':
+      // Zoho Accounts documents no 500 or 429 body for the token endpoint; Books and CRM do.
+      return isTokenCall ? undefined : { response: seededResponse(kind, path) };
+    case 'timeout':
+      return { delayMs: plan.timeoutMs ?? 12_000 };
+    case 'dropped-connection':
+      return { dropConnection: true };
+    case 'slow':
+      return { delayMs: plan.slowMs ?? 800 };
+  }
+};
+
+/** A deterministic number in [0, 1) for the n-th occurrence of one call under one seed. */
+const draw = (seed: number, callKey: string, occurrence: number): number => {
+  const digest = createHash('sha256').update(`${seed}:${occurrence}:${callKey}`).digest();
+  return uniformFloat64(xoroshiro128plus(digest.readInt32BE(0)));
+};
 
 interface ActiveFault {
   readonly id: string;
@@ -28,9 +96,21 @@ export interface FaultRegistry {
   inject(spec: FaultSpec): string;
   remove(faultId: string): void;
   clear(): void;
-  /** The first fault matching this call, with one of its `times` spent. */
-  take(method: string, path: string, organizationId: string | undefined): FaultSpec | undefined;
+  /** Starts (or, with undefined, stops) a seeded fault campaign; its counters start at 0. */
+  seed(plan: SeededFaultPlan | undefined): void;
+  /**
+   * The first fault matching this call, with one of its `times` spent; else the seeded
+   * campaign's draw for it. `identity` is the call's query and body (what makes it this call).
+   */
+  take(
+    method: string,
+    path: string,
+    organizationId: string | undefined,
+    identity?: string,
+  ): FaultSpec | undefined;
   list(): FaultSummary[];
+  /** Faults the seeded campaign injected, by kind. */
+  seededCounts(): Record<SeededFaultKind, number>;
 }
 
 const validate = (spec: FaultSpec): void => {
@@ -50,10 +130,75 @@ const validate = (spec: FaultSpec): void => {
   }
 };
 
+const zeroCounts = (): Record<SeededFaultKind, number> =>
+  Object.fromEntries(SEEDED_FAULT_KINDS.map((kind) => [kind, 0])) as Record<
+    SeededFaultKind,
+    number
+  >;
+
 export const createFaultRegistry = (): FaultRegistry => {
   const faults: ActiveFault[] = [];
   let sequence = 0;
+  let campaign:
+    | {
+        plan: SeededFaultPlan;
+        pattern: RegExp | undefined;
+        occurrences: Map<string, number>;
+        counts: Record<SeededFaultKind, number>;
+      }
+    | undefined;
+
+  const takeSeeded = (
+    method: string,
+    path: string,
+    organizationId: string | undefined,
+    identity: string,
+  ): FaultSpec | undefined => {
+    if (campaign === undefined) return undefined;
+    const { plan } = campaign;
+    if (
+      plan.organizationIds !== undefined &&
+      !plan.organizationIds.includes(organizationId ?? '')
+    ) {
+      return undefined;
+    }
+    if (campaign.pattern !== undefined && !testPattern(campaign.pattern, path)) return undefined;
+    const callKey = `${method.toUpperCase()} ${path} ${organizationId ?? ''} ${identity}`;
+    const occurrence = campaign.occurrences.get(callKey) ?? 0;
+    campaign.occurrences.set(callKey, occurrence + 1);
+    let threshold = 0;
+    const roll = draw(plan.seed, callKey, occurrence);
+    for (const kind of SEEDED_FAULT_KINDS) {
+      threshold += plan.rates[kind] ?? 0;
+      if (roll < threshold) {
+        const spec = seededFaultSpec(kind, path, plan);
+        if (spec !== undefined) campaign.counts[kind] += 1;
+        return spec;
+      }
+    }
+    return undefined;
+  };
+
   return {
+    seed(plan) {
+      if (plan === undefined) {
+        campaign = undefined;
+        return;
+      }
+      const total = SEEDED_FAULT_KINDS.reduce((sum, kind) => sum + (plan.rates[kind] ?? 0), 0);
+      if (!(total >= 0 && total <= 1)) {
+        throw new Error(`seeded fault rates must add up to at most 1, got ${total}`);
+      }
+      campaign = {
+        plan,
+        pattern: plan.pathPattern === undefined ? undefined : new RegExp(plan.pathPattern),
+        occurrences: new Map(),
+        counts: zeroCounts(),
+      };
+    },
+    seededCounts() {
+      return { ...(campaign?.counts ?? zeroCounts()) };
+    },
     inject(spec) {
       validate(spec);
       sequence += 1;
@@ -74,7 +219,7 @@ export const createFaultRegistry = (): FaultRegistry => {
     clear() {
       faults.length = 0;
     },
-    take(method, path, organizationId) {
+    take(method, path, organizationId, identity = '') {
       const index = faults.findIndex(
         (f) =>
           (f.spec.method === undefined || f.spec.method.toUpperCase() === method.toUpperCase()) &&
@@ -82,7 +227,7 @@ export const createFaultRegistry = (): FaultRegistry => {
           (f.spec.organizationId === undefined || f.spec.organizationId === organizationId),
       );
       const fault = faults[index];
-      if (!fault) return undefined;
+      if (!fault) return takeSeeded(method, path, organizationId, identity);
       fault.remaining -= 1;
       if (fault.remaining <= 0) faults.splice(index, 1);
       return fault.spec;

@@ -11,6 +11,7 @@ export {
   crmSalesOrder,
   type SampleLine,
 } from './crm-samples';
+export { SEEDED_FAULT_KINDS, type SeededFaultKind, type SeededFaultPlan } from './faults';
 export { startZohoSimulator } from './server';
 export { CRM_ID_FIELD } from './state';
 export type {

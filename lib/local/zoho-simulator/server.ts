@@ -120,10 +120,13 @@ const faultResponse = (fault: FaultSpec): SimResponse | undefined =>
         ...(fault.response.headers === undefined ? {} : { headers: fault.response.headers }),
       };
 
+/** What makes a call this call for a seeded fault campaign: its query and body. */
+const callIdentity = (request: SimRequest): string => `${request.query}\n${request.rawBody}`;
+
 /** The accounts server. Faults apply here too (a 500 or a dropped connection on refresh). */
 const accountsCall = async (exchange: Exchange): Promise<void> => {
   const { state, request } = exchange;
-  const fault = state.faults.take(request.method, request.path, undefined);
+  const fault = state.faults.take(request.method, request.path, undefined, callIdentity(request));
   await pause(fault?.delayMs ?? 0);
   const faulted = fault && (fault.dropConnection || fault.response);
   if (faulted && request.path === TOKEN_PATH) {
@@ -173,7 +176,12 @@ const apiCall = async (exchange: Exchange, api: 'books' | 'crm'): Promise<void> 
 
   // Admitted. A faulted call counts as a call Zoho counted, except a dropped connection (Zoho
   // never saw a complete exchange) and a 429 (rejections never consume quota, see limits.ts).
-  const fault = state.faults.take(request.method, request.path, org?.organizationId);
+  const fault = state.faults.take(
+    request.method,
+    request.path,
+    org?.organizationId,
+    callIdentity(request),
+  );
   const consumesQuota = !fault?.dropConnection && fault?.response?.status !== 429;
   const release = org ? enterCall(org, state.now(), consumesQuota) : undefined;
   // In flight until answered; 'close' also covers a client that goes away while we wait.
@@ -320,6 +328,8 @@ export const startZohoSimulator = async (
     injectFault: (fault) => state.faults.inject(fault),
     removeFault: (faultId) => state.faults.remove(faultId),
     clearFaults: () => state.faults.clear(),
+    seedFaults: (plan) => state.faults.seed(plan),
+    seededFaultCounts: () => state.faults.seededCounts(),
     stats: () => snapshotStats(state),
     resetStats: () => resetStats(state),
   };

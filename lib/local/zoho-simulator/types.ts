@@ -1,4 +1,5 @@
 import type { BooksPlan } from '../../config';
+import type { SeededFaultKind, SeededFaultPlan } from './faults';
 
 /** How to start a simulator. */
 export interface ZohoSimulatorOptions {
@@ -246,6 +247,13 @@ export interface ZohoSimulator {
   injectFault(fault: FaultSpec): string;
   removeFault(faultId: string): void;
   clearFaults(): void;
+  /**
+   * Starts a seeded fault campaign (500s, timeouts, dropped connections, 429s, slow answers,
+   * each with a chance per call), or stops it with undefined. Explicit faults match first.
+   */
+  seedFaults(plan: SeededFaultPlan | undefined): void;
+  /** Faults the seeded campaign injected so far, by kind. */
+  seededFaultCounts(): Record<SeededFaultKind, number>;
   stats(): SimulatorStats;
   /** Clears counters and the request log; the limit state (window, daily use) is Zoho's: kept. */
   resetStats(): void;

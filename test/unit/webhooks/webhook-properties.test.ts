@@ -16,7 +16,7 @@ import {
 } from '../../helpers/webhook-arbitraries';
 
 /**
- * Property tests on the body decoder and the payload validator: 6,000 generated workflow
+ * Property tests on the body decoder and the payload validator: 6,400 generated workflow
  * webhooks and Notification API callbacks in every encoding. The same generators drive the
  * real webhook function against SQS in test/integration/webhooks/webhook-properties.test.ts.
  */
@@ -58,7 +58,7 @@ describe('webhook parser properties', () => {
           [...expected.crmRecordIds].sort(),
         );
       }),
-      { numRuns: 2_500, seed: SEED },
+      { numRuns: 2_700, seed: SEED },
     );
   }, 60_000);
 
@@ -76,7 +76,7 @@ describe('webhook parser properties', () => {
           expect(JSON.parse(refusal?.message ?? '{}').error.code).toBe(refusal?.errorCode);
         },
       ),
-      { numRuns: 2_500, seed: SEED + 1 },
+      { numRuns: 2_700, seed: SEED + 1 },
     );
   }, 60_000);
 
