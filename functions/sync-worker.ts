@@ -28,7 +28,10 @@ const processor = new BatchProcessor(EventType.SQS);
 export const handler = middy<SQSEvent>()
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .handler(async (event, context) => {
-    const handle = await prepareSyncBatch(deps, event.Records);
+    // Work that cannot finish before the Lambda timeout is deferred, not killed mid-batch.
+    const handle = await prepareSyncBatch(deps, event.Records, {
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+    });
     return processPartialResponse(
       event,
       async (record: SQSRecord) => {

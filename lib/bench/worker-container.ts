@@ -43,7 +43,9 @@ export const createWorkerContainer = (
     event: SQSEvent,
     context: Parameters<SqsHandler>[1],
   ): Promise<SQSBatchResponse> =>
-    prepareSyncBatch(deps, event.Records).then((handle) =>
+    prepareSyncBatch(deps, event.Records, {
+      remainingTimeMs: () => context.getRemainingTimeInMillis(),
+    }).then((handle) =>
       processPartialResponse(
         event,
         async (record: SQSRecord) => {

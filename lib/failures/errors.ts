@@ -38,3 +38,21 @@ export class RecordBusyError extends ZohoSyncError {
     });
   }
 }
+
+/**
+ * Thrown before a step that might not finish before the host stops the invocation (Lambda's
+ * timeout): the work is deferred (sent again with a short delay) instead of being killed
+ * half-way. Every step of a sync is safe to replay, so the next delivery carries on.
+ */
+export class InvocationDeadlineError extends ZohoSyncError {
+  override readonly name = 'InvocationDeadlineError';
+  readonly remainingMs: number;
+
+  constructor(remainingMs: number, neededMs: number) {
+    super(
+      `only ${Math.max(0, Math.round(remainingMs))} ms of the invocation left, ${neededMs} ms needed; deferred to the next one`,
+      { disposition: 'defer', retryAfterMs: 1_000 },
+    );
+    this.remainingMs = remainingMs;
+  }
+}

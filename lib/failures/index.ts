@@ -1,2 +1,7 @@
 export { describeFailure, type FailureDescription } from './describe-failure';
-export { InvalidSyncMessageError, RecordBusyError, SyncDataError } from './errors';
+export {
+  InvalidSyncMessageError,
+  InvocationDeadlineError,
+  RecordBusyError,
+  SyncDataError,
+} from './errors';

@@ -28,6 +28,7 @@ import {
   type SyncResult,
   syncRecord,
 } from './sync-record';
+import { assertTimeForCall, DEFAULT_CALL_RESERVE_MS } from './zoho-caller';
 
 export interface HandleSyncMessageDeps extends SyncRecordDeps {
   readonly connections: ConnectionStore;
@@ -62,6 +63,16 @@ export interface HandleSyncMessageDeps extends SyncRecordDeps {
   readonly maxDeferralAgeMs?: number;
 }
 
+/** What the host tells the worker about the invocation a message runs in. */
+export interface SyncInvocation {
+  /**
+   * Milliseconds left before the host stops the invocation (Lambda's
+   * `context.getRemainingTimeInMillis`). Work that could not finish in time is deferred to
+   * the next delivery instead of being killed half-way. @default no deadline
+   */
+  readonly remainingTimeMs?: () => number;
+}
+
 export type SyncOutcome =
   | SyncResult
   | { readonly status: 'deferred'; readonly delaySeconds: number }
@@ -89,14 +100,28 @@ const DEFAULT_MAX_DEFERRAL_AGE_MS = 24 * 3_600_000;
 export const handleSyncMessage = async (
   containerDeps: HandleSyncMessageDeps,
   rawBody: string,
-  /** What the batch already read for this record (see prepareSyncBatch). */
-  options: SyncRecordOptions = {},
+  /**
+   * What the batch already read for this record (see prepareSyncBatch), and the invocation's
+   * deadline.
+   */
+  options: SyncRecordOptions & SyncInvocation = {},
 ): Promise<SyncOutcome> => {
   // A batch's records run in parallel: each gets its own child logger so the record keys of
   // one never appear on another's log lines.
   let deps: HandleSyncMessageDeps = {
     ...containerDeps,
     logger: containerDeps.logger.createChild(),
+    ...(options.remainingTimeMs === undefined
+      ? {}
+      : {
+          remainingTimeMs: options.remainingTimeMs,
+          // A worker timeout shorter than two reserves would defer every message for ever; it
+          // gets half of its time for the last call instead.
+          callReserveMs: Math.min(
+            containerDeps.callReserveMs ?? DEFAULT_CALL_RESERVE_MS,
+            options.remainingTimeMs() / 2,
+          ),
+        }),
   };
   const message = parseMessage(rawBody);
   if (message instanceof InvalidSyncMessageError) {
@@ -134,6 +159,7 @@ export const handleSyncMessage = async (
   let connection: Connection | undefined;
   let probe: Extract<Admission, { kind: 'probe' }> | undefined;
   try {
+    assertTimeForCall(deps);
     connection = await deps.connections.get(message.connectionId);
     if (connection === undefined) {
       deps.logger.warn('sync skipped: connection no longer exists');
@@ -147,7 +173,12 @@ export const handleSyncMessage = async (
     if (admission.kind === 'parked') return { status: 'parked', heldIn: 'table' };
     if (admission.kind === 'carried') return { status: 'parked', heldIn: 'queue' };
     if (admission.kind === 'probe') probe = admission;
-    const result = await syncRecord(deps, connection, message, options);
+    const result = await syncRecord(
+      deps,
+      connection,
+      message,
+      options.prefetched === undefined ? {} : { prefetched: options.prefetched },
+    );
     if (result.status === 'skipped') deps.logger.info('sync skipped', { reason: result.reason });
     if (probe !== undefined) {
       await deps.breaker.settleProbe(

@@ -9,6 +9,7 @@ export {
   backoffDelaySeconds,
   type HandleSyncMessageDeps,
   handleSyncMessage,
+  type SyncInvocation,
   type SyncOutcome,
 } from './handle-sync-message';
 export {

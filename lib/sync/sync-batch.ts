@@ -3,6 +3,7 @@ import type { SyncedCrmModule } from './crm-modules';
 import {
   type HandleSyncMessageDeps,
   handleSyncMessage,
+  type SyncInvocation,
   type SyncOutcome,
 } from './handle-sync-message';
 import { crmFieldsFor } from './mappers/field-mapping';
@@ -56,6 +57,8 @@ const recordKey = (message: SyncMessage): string =>
 export const prepareSyncBatch = async (
   deps: HandleSyncMessageDeps,
   records: readonly BatchRecord[],
+  /** The invocation's deadline, for every record's sync (see handleSyncMessage). */
+  invocation: SyncInvocation = {},
 ): Promise<(messageId: string) => Promise<BatchOutcome>> => {
   const parsed = records.map(parse);
   const winners = new Map<string, Parsed>();
@@ -78,7 +81,7 @@ export const prepareSyncBatch = async (
   return async (messageId) => {
     const entry = byId.get(messageId);
     if (entry === undefined) throw new Error(`message ${messageId} is not in this batch`);
-    if (entry.message === undefined) return handleSyncMessage(deps, entry.record.body);
+    if (entry.message === undefined) return handleSyncMessage(deps, entry.record.body, invocation);
     const key = recordKey(entry.message);
     const winner = winners.get(key);
     if (winner !== undefined && winner !== entry) {
@@ -87,7 +90,7 @@ export const prepareSyncBatch = async (
     return handleSyncMessage(
       deps,
       entry.record.body,
-      prefetched.has(key) ? { prefetched: prefetched.get(key) ?? null } : {},
+      prefetched.has(key) ? { ...invocation, prefetched: prefetched.get(key) ?? null } : invocation,
     );
   };
 };

@@ -89,6 +89,8 @@ export const createSyncWorkerDeps = (runtime: RuntimeDeps): HandleSyncMessageDep
     backoffBaseSeconds: config.backoffBaseSeconds,
     backoffMaxSeconds: config.backoffMaxSeconds,
     maxDeferralAgeMs: config.maxDeferralAgeHours * 3_600_000,
+    // A Zoho call may take the whole Zoho timeout; the deferral after it one AWS call.
+    callReserveMs: config.zohoTimeoutMs + 5_000,
     now,
     logger,
     requeue: (message, delaySeconds) =>

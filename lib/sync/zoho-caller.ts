@@ -1,4 +1,5 @@
 import type { AccessTokenRecord, Connection } from '../config';
+import { InvocationDeadlineError } from '../failures/errors';
 import type { RequestLimiter } from '../limits/request-limiter';
 import type { Logger } from '../observability';
 import type { TokenStore } from '../tokens/token-store';
@@ -18,7 +19,33 @@ export interface ZohoCallerDeps {
    */
   readonly limiter?: RequestLimiter;
   readonly logger: Logger;
+  /**
+   * Milliseconds the invocation has left (Lambda's `getRemainingTimeInMillis`); absent when
+   * nothing stops the caller.
+   */
+  readonly remainingTimeMs?: () => number;
+  /**
+   * No Zoho call starts with less time left than this: one Zoho timeout plus the deferral's
+   * own writes. @default DEFAULT_CALL_RESERVE_MS
+   */
+  readonly callReserveMs?: number;
 }
+
+/** A Zoho call (10 s timeout) and the SQS send that defers the work (5 s timeout). */
+export const DEFAULT_CALL_RESERVE_MS = 15_000;
+
+/**
+ * Throws {@link InvocationDeadlineError} (`defer`) when the invocation has too little time left
+ * for one more Zoho call and the deferral after it.
+ */
+export const assertTimeForCall = (
+  deps: Pick<ZohoCallerDeps, 'remainingTimeMs' | 'callReserveMs'>,
+): void => {
+  if (deps.remainingTimeMs === undefined) return;
+  const reserveMs = deps.callReserveMs ?? DEFAULT_CALL_RESERVE_MS;
+  const remainingMs = deps.remainingTimeMs();
+  if (remainingMs < reserveMs) throw new InvocationDeadlineError(remainingMs, reserveMs);
+};
 
 export type ZohoService = 'books' | 'crm';
 
@@ -35,6 +62,8 @@ export const callZoho = async <T extends { readonly rateLimit?: RateLimitInfo }>
   service: ZohoService,
   call: (target: ZohoTarget) => Promise<T>,
 ): Promise<T> => {
+  // Before the token too: a refresh is a Zoho call of its own.
+  assertTimeForCall(deps);
   const token = await deps.tokens.getAccessToken(connection);
   try {
     return await attempt(deps, connection, service, token, call);
@@ -56,6 +85,7 @@ const attempt = async <T extends { readonly rateLimit?: RateLimitInfo }>(
   token: AccessTokenRecord,
   call: (target: ZohoTarget) => Promise<T>,
 ): Promise<T> => {
+  assertTimeForCall(deps);
   const target: ZohoTarget = {
     apiDomain: token.apiDomain,
     accessToken: token.accessToken,
