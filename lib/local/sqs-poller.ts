@@ -6,6 +6,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { crashPoint } from '../crash-point';
 import { fakeLambdaContext } from './lambda-context';
 
 export type SqsHandler = (
@@ -94,6 +95,7 @@ export const deliverBatch = async (
     options.onError?.(error);
   }
   const done = event.Records.filter((record) => !failedIds.has(record.messageId));
+  if (done[0] !== undefined) await crashPoint('before-sqs-delete', done[0].messageId);
   if (done.length > 0) {
     await options.sqs.send(
       new DeleteMessageBatchCommand({

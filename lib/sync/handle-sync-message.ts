@@ -14,6 +14,7 @@ import {
   type ProbeVerdict,
 } from '../breaker';
 import { type Connection, connectionSecretId } from '../config';
+import { crashPoint } from '../crash-point';
 import { isZohoSyncError } from '../errors';
 import { describeFailure, type FailureDescription } from '../failures/describe-failure';
 import { InvalidSyncMessageError } from '../failures/errors';
@@ -356,6 +357,7 @@ const actOnFailure = async (
         return { status: 'deferred', delaySeconds };
       }
       await deps.requeue(deferred, delaySeconds);
+      await crashPoint('after-deferral-resent', message.messageId);
       deps.logger.info('sync deferred', { ...logKeys, retry_after_ms: delaySeconds * 1000 });
       return { status: 'deferred', delaySeconds };
     }

@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Connection } from '../config';
+import { crashPoint } from '../crash-point';
 import { RecordBusyError, SyncDataError } from '../failures/errors';
 import type { RequestLimiter } from '../limits/request-limiter';
 import type { Logger } from '../observability';
@@ -250,6 +251,7 @@ export const syncRecord = async (
         ),
       );
     }
+    await crashPoint('before-mapping-write', `${crmModule}/${crmRecordId}`);
     await commit(deps, connection, message, held, {
       booksEntity: written.booksEntity,
       booksId: written.booksId,

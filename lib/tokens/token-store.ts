@@ -1,6 +1,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AccessTokenRecord, Connection } from '../config';
+import { crashPoint } from '../crash-point';
 import type { Logger } from '../observability';
 import {
   type AccountsClient,
@@ -221,6 +222,7 @@ export const createTokenStore = (deps: TokenStoreDeps): TokenStore => {
       }
       throw error;
     }
+    await crashPoint('during-token-refresh', connectionId);
     await writeAccessTokenSecret(secrets, connectionId, record);
     deps.logger.info('access token refreshed', {
       connection_id: connectionId,

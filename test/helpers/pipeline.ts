@@ -48,6 +48,8 @@ export const startPipeline = async (
   options: {
     extraEnv?: Record<string, string>;
     maxReceiveCount?: number;
+    /** The sync queue's visibility timeout: how soon SQS redelivers after a crash. */
+    visibilityTimeoutSeconds?: number;
     /** Limits of the simulated Books organization (e.g. a compressed window). */
     organization?: Omit<SimulatedOrganization, 'organizationId'>;
     /** Overrides of the connection secret (e.g. its rateLimit). */
