@@ -7,7 +7,7 @@
  * stand-ins and the simulator, the parts that play AWS and Zoho.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { createAwsClients } from '../aws';
 import {
   type ConnectionSecret,
@@ -34,7 +34,7 @@ import {
 import { findFreePort, isPortFree } from './free-port';
 import { type FunctionProcess, startFunctionProcess } from './function-processes';
 import type { LocalModeOptions } from './local-options';
-import { LOCAL_STATE_DIR, type LocalState, writeLocalState } from './local-state';
+import { LOCAL_STATE_DIR, type LocalState, localStatePath, writeLocalState } from './local-state';
 import { putConnectionSecret } from './provision';
 import { startZohoSimulator, type ZohoSimulator } from './zoho-simulator';
 
@@ -183,6 +183,9 @@ export const startLocalMode = async (runtime: LocalModeRuntime): Promise<LocalMo
     for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
   };
   try {
+    // A state file from an earlier run would point scripts at a pipeline that is gone; the new
+    // one appears only once this run is up.
+    await rm(localStatePath(runtime.stateDir ?? LOCAL_STATE_DIR), { force: true });
     let endpoints = runtime.standIns;
     if (endpoints === undefined) {
       const standIns = await startAwsStandIns();
