@@ -18,19 +18,26 @@ const tagOf = (rawBody: string) => {
   }
 };
 
-const finalOutcome = (status: string): BackfillOutcome | undefined => {
+/** Outcomes after which the message comes back (re-queued or parked): not an end yet. */
+const NOT_ENDED: ReadonlySet<string> = new Set(['deferred', 'retrying', 'parked']);
+
+/**
+ * How a worker outcome counts for the backfill. Any status not known to come back is an end, so
+ * a status added later can never leave a backfill waiting forever.
+ */
+export const backfillOutcomeOf = (status: string): BackfillOutcome | undefined => {
+  if (NOT_ENDED.has(status)) return undefined;
   switch (status) {
-    case 'synced':
-      return 'synced';
-    case 'skipped':
-    // Another message of the batch named the same record and synced it.
-    case 'coalesced':
-      return 'skipped';
     case 'dead-lettered':
       return 'failed';
+    // Books holds the record: written now, already up to date, or (deleted in CRM) deactivated.
+    case 'synced':
+    case 'unchanged':
+    case 'deactivated':
+      return 'synced';
     default:
-      // Deferred, retrying or parked: the message comes back and ends later.
-      return undefined;
+      // skipped, or coalesced into another message of the batch that syncs the same record.
+      return 'skipped';
   }
 };
 
@@ -58,7 +65,7 @@ export const withBackfillProgress =
       return { status: 'skipped', reason: 'already synced by this backfill run' };
     }
     const outcome = await run();
-    const final = finalOutcome(outcome.status);
+    const final = backfillOutcomeOf(outcome.status);
     // Written after the outcome: a crash before it redelivers the message, which syncs again
     // (an idempotent upsert) and then writes it.
     if (final !== undefined) await store.recordOutcome(...ids, final);

@@ -1,4 +1,4 @@
-export { withBackfillProgress } from './backfill-aware-handler';
+export { backfillOutcomeOf, withBackfillProgress } from './backfill-aware-handler';
 export {
   type BackfillCheckpoint,
   type BackfillOutcome,

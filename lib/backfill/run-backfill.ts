@@ -95,15 +95,18 @@ export const estimate = (
   const perMinute = (recordsPerWindow(connection, share) * 60_000) / windowMs;
   const calls = remaining * BOOKS_CALLS_PER_RECORD;
   const rateMs = (count: number) => (count / perMinute) * 60_000;
+  // What the share lets through before the day ends, and on a whole day, capped by the quota
+  // (live work shares the quota too, so this is a lower bound).
+  const todayCapacity = Math.min(Math.max(0, callsLeftToday), (perMinute * msToDayEnd) / 60_000);
+  const perDay = Math.min(connection.dailyLimit, perMinute * 1440);
   let etaMs: number;
   if (remaining === 0) etaMs = 0;
-  else if (calls <= callsLeftToday) etaMs = rateMs(remaining);
-  else if (connection.dailyLimit <= 0) etaMs = Number.POSITIVE_INFINITY;
+  else if (calls <= todayCapacity) etaMs = rateMs(remaining);
+  else if (perDay <= 0) etaMs = Number.POSITIVE_INFINITY;
   else {
-    // Today's quota, then whole days of it (live work shares it, so this is a lower bound).
-    const afterToday = calls - Math.max(0, callsLeftToday);
-    const fullDays = Math.floor(afterToday / connection.dailyLimit);
-    const lastDayCalls = afterToday - fullDays * connection.dailyLimit;
+    const afterToday = calls - todayCapacity;
+    const fullDays = Math.floor(afterToday / perDay);
+    const lastDayCalls = afterToday - fullDays * perDay;
     etaMs = msToDayEnd + fullDays * 86_400_000 + rateMs(lastDayCalls / BOOKS_CALLS_PER_RECORD);
   }
   return { remaining, perMinute, callsLeftToday: Math.max(0, callsLeftToday), etaMs };

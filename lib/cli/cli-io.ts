@@ -16,7 +16,7 @@ export const processIo = (): CliIo => ({
   isTTY: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
   progress: (line) => {
     const width = process.stdout.columns ?? 120;
-    process.stdout.write(line === '' ? '\n' : `\r\u001b[2K${line.slice(0, width - 1)}`);
+    process.stdout.write(line === '' ? '\n' : `\r\u001b[2K${line.slice(0, width - 1)}\u001b[0m`);
   },
 });
 
