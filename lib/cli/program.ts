@@ -335,9 +335,14 @@ export const createProgram = (io: CliIo, onExit: (code: number) => void): Comman
           backfillOptions,
         );
         if (io.isTTY && !json) io.progress?.('');
-        runtime.report(command, result, () =>
-          renderBackfillResult(result, io, { connectionId, wait: backfillOptions.wait }),
-        );
+        runtime.report(command, result, () => {
+          const text = renderBackfillResult(result, io, {
+            connectionId,
+            wait: backfillOptions.wait,
+          });
+          // On a terminal the last progress line is still on screen: do not print it twice.
+          return io.isTTY ? text.split('\n').slice(1).join('\n') : text;
+        });
         if (result.interrupted) runtime.fail(130);
         else if (result.failed > 0) runtime.fail(EXIT.failed);
       } finally {
