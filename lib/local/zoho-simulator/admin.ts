@@ -42,6 +42,7 @@ export const snapshotState = (state: SimulatorState) => ({
     dailyLimit: org.dailyLimit,
     requestsPerWindow: org.requestsPerWindow,
     windowSeconds: org.windowSeconds,
+    minute: org.minute,
     maxConcurrency: org.maxConcurrency,
     ...Object.fromEntries(
       BOOKS_ENTITIES.map((entity) => [

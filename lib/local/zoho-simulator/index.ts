@@ -13,7 +13,7 @@ export {
 } from './crm-samples';
 export { SEEDED_FAULT_KINDS, type SeededFaultKind, type SeededFaultPlan } from './faults';
 export { startZohoSimulator } from './server';
-export { CRM_ID_FIELD } from './state';
+export { CRM_ID_FIELD, parseSimulatedMinute } from './state';
 export type {
   AccountsStats,
   BooksRecord,
@@ -25,6 +25,7 @@ export type {
   OrganizationStats,
   RequestLogEntry,
   SimulatedClient,
+  SimulatedMinute,
   SimulatedNotificationChannel,
   SimulatedOrganization,
   SimulatorStats,

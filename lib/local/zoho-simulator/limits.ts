@@ -1,6 +1,7 @@
 /**
- * Zoho Books' limits per organization (reference zoho-books-api.md §5): a fixed request window
- * (100 per minute by default), a daily quota by plan, and a cap on in-flight calls.
+ * Zoho Books' limits per organization (reference zoho-books-api.md §5): a request window
+ * (100 per minute by default; sliding or fixed at some offset, see `SimulatedMinute`), a daily
+ * quota by plan, and a cap on in-flight calls.
  */
 import { booksErrors } from './books-errors';
 import type { SimResponse } from './http-io';
@@ -11,18 +12,32 @@ const DAY_MS = 86_400_000;
 
 export type LimitRejection = 'daily' | 'window' | 'concurrency';
 
+/** Start of the fixed window containing `nowMs`: `offsetMs + k * windowMs`. */
+export const fixedWindowStart = (nowMs: number, windowMs: number, offsetMs: number): number =>
+  Math.floor((nowMs - offsetMs) / windowMs) * windowMs + offsetMs;
+
 /**
- * Moves the counters to the window and day containing `nowMs`. Windows are aligned to multiples
- * of `windowSeconds` since the epoch (a fixed window, not a sliding one). The day is the UTC day:
- * when Zoho resets the daily counter is not documented (reference §5), UTC midnight is our choice.
+ * Moves the counters to the window and day containing `nowMs`. A fixed minute keeps one counter
+ * per window `[offset + k*W, offset + (k+1)*W)`; a sliding one keeps the call times of the last
+ * `W` ms and counts those in `(nowMs - W, nowMs]`. The day is the UTC day: when Zoho resets the
+ * daily counter is not documented (reference §5), UTC midnight is our choice.
  */
 const roll = (org: OrgState, nowMs: number): void => {
   const limits = org.limits;
   const windowMs = org.windowSeconds * 1000;
-  const windowStartMs = Math.floor(nowMs / windowMs) * windowMs;
-  if (limits.windowStartMs !== windowStartMs) {
-    limits.windowStartMs = windowStartMs;
-    limits.windowCalls = 0;
+  if (org.minute.kind === 'sliding') {
+    const recent = limits.recentCalls;
+    let expired = 0;
+    while (expired < recent.length && (recent[expired] ?? 0) <= nowMs - windowMs) expired += 1;
+    if (expired > 0) recent.splice(0, expired);
+    limits.windowStartMs = nowMs - windowMs;
+    limits.windowCalls = recent.length;
+  } else {
+    const windowStartMs = fixedWindowStart(nowMs, windowMs, org.minute.offsetMs);
+    if (limits.windowStartMs !== windowStartMs) {
+      limits.windowStartMs = windowStartMs;
+      limits.windowCalls = 0;
+    }
   }
   const dayIndex = Math.floor(nowMs / DAY_MS);
   if (limits.dayIndex !== dayIndex) {
@@ -69,7 +84,8 @@ export const enterCall = (org: OrgState, nowMs: number, consumesQuota: boolean):
   if (consumesQuota) {
     limits.windowCalls += 1;
     limits.dayCalls += 1;
-    countWindowCall(org, limits.windowStartMs);
+    if (org.minute.kind === 'sliding') limits.recentCalls.push(nowMs);
+    countWindowCall(org, limits.windowStartMs, nowMs, org.minute.kind === 'sliding');
   }
   let released = false;
   return () => {

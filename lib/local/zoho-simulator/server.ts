@@ -58,6 +58,7 @@ import {
   createOrgState,
   createSimulatorState,
   type OrgState,
+  parseSimulatedMinute,
   requireOrg,
   type SimulatorState,
 } from './state';
@@ -277,6 +278,8 @@ export const startZohoSimulator = async (
     latencyMs,
     createFaultRegistry(),
     callbackTimeoutMs,
+    options.minute ?? parseSimulatedMinute(process.env.ZOHO_SIMULATOR_MINUTE),
+    options.random ?? Math.random,
   );
 
   const server = createServer((req, res) => {

@@ -2,7 +2,7 @@ import { type BooksPlan, DAILY_LIMIT_BY_PLAN } from '../../config';
 import type { FaultRegistry } from './faults';
 import { createIdGenerator } from './ids';
 import { createAccountsStats, createOrgStats, type OrgStatsState, type StatsState } from './stats';
-import type { CrmRecord, SimulatedOrganization } from './types';
+import type { CrmRecord, SimulatedMinute, SimulatedOrganization } from './types';
 
 /** The three Books entities the simulator serves (reference zoho-books-api.md §8). */
 export type BooksEntity = 'contacts' | 'items' | 'invoices';
@@ -74,6 +74,8 @@ export interface BooksCollection {
 export interface LimitState {
   windowStartMs: number;
   windowCalls: number;
+  /** Quota-consuming calls of the last window span, oldest first (the `sliding` minute). */
+  readonly recentCalls: number[];
   /** UTC day number (epoch ms / 86,400,000) the daily counter belongs to. */
   dayIndex: number;
   dayCalls: number;
@@ -86,6 +88,8 @@ export interface OrgState {
   readonly dailyLimit: number;
   readonly requestsPerWindow: number;
   readonly windowSeconds: number;
+  /** How the window is counted; a `fixed-random` minute is resolved to its offset here. */
+  readonly minute: ResolvedMinute;
   readonly maxConcurrency: number;
   readonly books: Readonly<Record<BooksEntity, BooksCollection>>;
   nextInvoiceNumber: number;
@@ -108,8 +112,16 @@ export interface NotificationChannelState {
   notifyOnRelatedAction: boolean;
 }
 
+/** A {@link SimulatedMinute} with its offset chosen. */
+export type ResolvedMinute =
+  | { readonly kind: 'sliding' }
+  | { readonly kind: 'fixed'; readonly offsetMs: number };
+
 export interface SimulatorState {
   readonly now: () => number;
+  /** The minute of organizations that do not choose one. */
+  readonly minute: SimulatedMinute;
+  readonly random: () => number;
   readonly latencyMs: number;
   /** Real-time limit of one Notification API callback (the simulator's choice). */
   readonly callbackTimeoutMs: number;
@@ -138,8 +150,12 @@ export const createSimulatorState = (
   latencyMs: number,
   faults: FaultRegistry,
   callbackTimeoutMs = 5_000,
+  minute: SimulatedMinute = { kind: 'fixed' },
+  random: () => number = Math.random,
 ): SimulatorState => ({
   now,
+  minute,
+  random,
   latencyMs,
   callbackTimeoutMs,
   nextId: createIdGenerator(now()),
@@ -168,6 +184,7 @@ export const createOrgState = (state: SimulatorState, org: SimulatedOrganization
     throw new Error(`organizationId must be a numeric string, got "${org.organizationId}"`);
   }
   const plan = org.plan ?? DEFAULT_PLAN;
+  const windowSeconds = positive(org.windowSeconds, 'windowSeconds') ?? 60;
   const unique = org.uniqueCustomFields ?? true;
   const collection = (label: string, extra: readonly string[] = []): BooksCollection => ({
     customFields: [
@@ -197,7 +214,8 @@ export const createOrgState = (state: SimulatorState, org: SimulatedOrganization
     dailyLimit: positive(org.dailyLimit, 'dailyLimit') ?? DAILY_LIMIT_BY_PLAN[plan],
     // 100 per minute per organization (reference §5, unconfirmed but used for design).
     requestsPerWindow: positive(org.requestsPerWindow, 'requestsPerWindow') ?? 100,
-    windowSeconds: positive(org.windowSeconds, 'windowSeconds') ?? 60,
+    windowSeconds,
+    minute: resolveMinute(org.minute ?? state.minute, windowSeconds * 1000, state.random),
     // Free 5, paid 10 in-flight calls (reference §5, unconfirmed: Zoho Invoice summary).
     maxConcurrency: positive(org.maxConcurrency, 'maxConcurrency') ?? (plan === 'free' ? 5 : 10),
     books: {
@@ -206,9 +224,51 @@ export const createOrgState = (state: SimulatorState, org: SimulatedOrganization
       invoices: collection('CRM ID', org.customFields?.invoices),
     },
     nextInvoiceNumber: 1,
-    limits: { windowStartMs: 0, windowCalls: 0, dayIndex: 0, dayCalls: 0, inFlight: 0 },
+    limits: {
+      windowStartMs: Number.NaN,
+      windowCalls: 0,
+      recentCalls: [],
+      dayIndex: 0,
+      dayCalls: 0,
+      inFlight: 0,
+    },
     stats: createOrgStats(),
   };
+};
+
+const resolveMinute = (
+  minute: SimulatedMinute,
+  windowMs: number,
+  random: () => number,
+): ResolvedMinute => {
+  switch (minute.kind) {
+    case 'sliding':
+      return minute;
+    case 'fixed':
+      return {
+        kind: 'fixed',
+        offsetMs: (((minute.offsetMs ?? 0) % windowMs) + windowMs) % windowMs,
+      };
+    case 'fixed-random':
+      return { kind: 'fixed', offsetMs: Math.floor(random() * windowMs) };
+  }
+};
+
+/**
+ * Reads env `ZOHO_SIMULATOR_MINUTE`: `sliding`, `fixed` (aligned to the epoch, the default),
+ * `fixed-offset:<ms>` (a fixed window shifted by that much) or `fixed-random`.
+ * @throws on any other value, naming the variable.
+ */
+export const parseSimulatedMinute = (value: string | undefined): SimulatedMinute => {
+  const text = value?.trim() ?? '';
+  if (text === '' || text === 'fixed') return { kind: 'fixed' };
+  if (text === 'sliding') return { kind: 'sliding' };
+  if (text === 'fixed-random') return { kind: 'fixed-random' };
+  const offset = /^fixed-offset:(\d+)$/.exec(text);
+  if (offset?.[1] !== undefined) return { kind: 'fixed', offsetMs: Number(offset[1]) };
+  throw new Error(
+    `ZOHO_SIMULATOR_MINUTE must be sliding, fixed, fixed-offset:<ms> or fixed-random, got "${text}"`,
+  );
 };
 
 const positive = (value: number | undefined, name: string): number | undefined => {

@@ -14,7 +14,13 @@ export interface OrgStatsState {
   tooManyRequests: number;
   maxInFlightObserved: number;
   maxCallsInAnyWindow: number;
+  /** Most quota-consuming calls in any span of the window's length, wherever it starts. */
+  maxCallsInAnySpan: number;
   readonly windows: { startMs: number; calls: number }[];
+  /** When each quota-consuming call was admitted, oldest first (the last 100,000). */
+  readonly callTimes: number[];
+  /** Index in `callTimes` of the oldest call inside the span ending at the latest call. */
+  spanStart: number;
 }
 
 export type AccountsCounter = keyof AccountsStats;
@@ -30,6 +36,7 @@ export interface StatsState {
 const MAX_LOGGED_REQUESTS = 10_000;
 const MAX_LOGGED_CALLBACKS = 1_000;
 const MAX_WINDOWS = 10_000;
+const MAX_CALL_TIMES = 100_000;
 
 export const createOrgStats = (): OrgStatsState => ({
   calls: 0,
@@ -37,7 +44,10 @@ export const createOrgStats = (): OrgStatsState => ({
   tooManyRequests: 0,
   maxInFlightObserved: 0,
   maxCallsInAnyWindow: 0,
+  maxCallsInAnySpan: 0,
   windows: [],
+  callTimes: [],
+  spanStart: 0,
 });
 
 export const createAccountsStats = (): Record<AccountsCounter, number> => ({
@@ -72,17 +82,42 @@ export const countOrgResponse = (org: OrgState, status: number | 'dropped'): voi
   if (status === 429) stats.tooManyRequests += 1;
 };
 
-/** A quota-consuming call in the window starting at `windowStartMs`. */
-export const countWindowCall = (org: OrgState, windowStartMs: number): void => {
-  const windows = org.stats.windows;
+/**
+ * A quota-consuming call at `atMs`. A fixed minute counts it in its window (`windowStartMs`); a
+ * sliding one has no windows of its own, so `windows` then lists epoch-aligned spans for reading
+ * and `maxCallsInAnyWindow` is the sliding count. Either way `maxCallsInAnySpan` checks every
+ * span of the window's length: the reading-independent question "was any span over budget?".
+ */
+export const countWindowCall = (
+  org: OrgState,
+  windowStartMs: number,
+  atMs: number,
+  sliding: boolean,
+): void => {
+  const stats = org.stats;
+  const windowMs = org.windowSeconds * 1000;
+  const listedStartMs = sliding ? Math.floor(atMs / windowMs) * windowMs : windowStartMs;
+  const windows = stats.windows;
   let current = windows.at(-1);
-  if (current?.startMs !== windowStartMs) {
-    current = { startMs: windowStartMs, calls: 0 };
+  if (current?.startMs !== listedStartMs) {
+    current = { startMs: listedStartMs, calls: 0 };
     windows.push(current);
     if (windows.length > MAX_WINDOWS) windows.shift();
   }
   current.calls += 1;
-  org.stats.maxCallsInAnyWindow = Math.max(org.stats.maxCallsInAnyWindow, current.calls);
+  const times = stats.callTimes;
+  times.push(atMs);
+  if (times.length > MAX_CALL_TIMES) {
+    times.shift();
+    stats.spanStart = Math.max(0, stats.spanStart - 1);
+  }
+  while ((times[stats.spanStart] ?? atMs) <= atMs - windowMs) stats.spanStart += 1;
+  const inSpan = times.length - stats.spanStart;
+  stats.maxCallsInAnySpan = Math.max(stats.maxCallsInAnySpan, inSpan);
+  stats.maxCallsInAnyWindow = Math.max(
+    stats.maxCallsInAnyWindow,
+    sliding ? org.limits.windowCalls : current.calls,
+  );
 };
 
 export const logRequest = (state: SimulatorState, entry: RequestLogEntry): void => {
@@ -119,6 +154,8 @@ export const snapshotStats = (state: SimulatorState): SimulatorStats => {
       tooManyRequests: s.tooManyRequests,
       maxInFlightObserved: s.maxInFlightObserved,
       maxCallsInAnyWindow: s.maxCallsInAnyWindow,
+      maxCallsInAnySpan: s.maxCallsInAnySpan,
+      callTimes: [...s.callTimes],
       windows: s.windows.map((w): WindowStats => ({ ...w })),
       dailyUsed: org.limits.dayIndex === today ? org.limits.dayCalls : 0,
     };

@@ -24,7 +24,29 @@ export interface ZohoSimulatorOptions {
    * server or the admin endpoints. @default 0
    */
   readonly latencyMs?: number;
+  /**
+   * How every organization's "minute" (rate-limit window) is counted, unless the organization
+   * says otherwise. @default from env `ZOHO_SIMULATOR_MINUTE` (see {@link parseSimulatedMinute}),
+   * else a fixed window aligned to the epoch
+   */
+  readonly minute?: SimulatedMinute;
+  /** Random numbers in [0, 1) for the `fixed-random` minute. @default Math.random */
+  readonly random?: () => number;
 }
+
+/**
+ * A reading of Zoho's undocumented "per minute":
+ * - `sliding`: at most `requestsPerWindow` calls in any `windowSeconds` span (a sliding log).
+ * - `fixed`: windows `[offsetMs + k*W, offsetMs + (k+1)*W)`; offset 0 = aligned to the epoch
+ *   (calendar minutes for W = 60 s). A window that starts at the organization's first call, or
+ *   anywhere else, is a fixed window with some offset.
+ * - `fixed-random`: a fixed window whose offset is drawn at random once per organization, so a
+ *   client cannot rely on where the windows lie.
+ */
+export type SimulatedMinute =
+  | { readonly kind: 'sliding' }
+  | { readonly kind: 'fixed'; readonly offsetMs?: number }
+  | { readonly kind: 'fixed-random' };
 
 /** An OAuth client (a Zoho "self client") and one refresh token it holds. */
 export interface SimulatedClient {
@@ -56,8 +78,14 @@ export interface SimulatedOrganization {
   readonly dailyLimit?: number;
   /** @default 100 */
   readonly requestsPerWindow?: number;
-  /** Fixed rate-limit window; benchmarks compress it (e.g. 100 per 6 s). @default 60 */
+  /** Rate-limit window length; tests and benchmarks compress it (e.g. 50 per 5 s). @default 60 */
   readonly windowSeconds?: number;
+  /**
+   * How this organization's "minute" is counted. Zoho does not document it (reference
+   * zoho-books-api.md §5), so the simulator can play each reading.
+   * @default the simulator's `minute` option
+   */
+  readonly minute?: SimulatedMinute;
   /** In-flight calls allowed at once. @default 5 on the free plan, 10 on paid plans */
   readonly maxConcurrency?: number;
   /**
@@ -128,8 +156,12 @@ export interface OrganizationStats {
   readonly byStatus: Readonly<Record<string, number>>;
   readonly tooManyRequests: number;
   readonly maxInFlightObserved: number;
-  /** Highest number of quota-consuming calls in one rate-limit window. */
+  /** Highest number of quota-consuming calls in one rate-limit window (as this minute counts). */
   readonly maxCallsInAnyWindow: number;
+  /** Highest number of quota-consuming calls in any span of `windowSeconds`, wherever it starts. */
+  readonly maxCallsInAnySpan: number;
+  /** When each quota-consuming call was admitted (simulator clock), oldest first. */
+  readonly callTimes: readonly number[];
   /** Quota-consuming calls per rate-limit window, oldest first (windows without calls omitted). */
   readonly windows: readonly WindowStats[];
   /** Calls counted against today's quota: Zoho's own counter, not reset by `resetStats()`. */

@@ -622,7 +622,10 @@ describe('zoho-simulator', () => {
     it('answers 429 code 44 after requestsPerWindow calls in one window, and resets in the next', async () => {
       clock = T0 + 24 * 3600_000; // a fresh, minute-aligned window
       const windowStart = clock;
-      const { orgId, token } = await booksSetup({ requestsPerWindow: 5 });
+      const { orgId, token } = await booksSetup({
+        requestsPerWindow: 5,
+        minute: { kind: 'fixed' },
+      });
       for (let i = 0; i < 5; i++)
         expect((await books(token, '/contacts', { orgId })).status).toBe(200);
 
@@ -643,6 +646,67 @@ describe('zoho-simulator', () => {
         dailyUsed: 6,
         byStatus: { '200': 6, '429': 1 },
       });
+    });
+
+    it('plays a sliding minute: any span of windowSeconds holds at most requestsPerWindow calls', async () => {
+      clock = T0 + 25 * 3600_000;
+      const { orgId, token } = await booksSetup({
+        requestsPerWindow: 3,
+        windowSeconds: 5,
+        minute: { kind: 'sliding' },
+      });
+      const status = async () => (await books(token, '/contacts', { orgId })).status;
+      expect(await status()).toBe(200); // t = 0
+      clock += 3_000;
+      expect(await status()).toBe(200); // t = 3 s
+      expect(await status()).toBe(200);
+      // A fixed 5 s window would have begun afresh at t = 5 s; the sliding one still holds the
+      // calls of t = 3 s, and frees the call of t = 0 only once 5 s have passed.
+      clock += 1_999;
+      expect(await status()).toBe(429); // t = 4.999 s
+      clock += 1;
+      expect(await status()).toBe(200); // t = 5 s: the first call has left the span
+      expect(await status()).toBe(429);
+      clock += 3_000;
+      expect(await status()).toBe(200); // t = 8 s: the calls of t = 3 s have left
+      expect(await status()).toBe(200);
+      expect(zoho.stats().organizations[orgId]).toMatchObject({
+        tooManyRequests: 2,
+        maxCallsInAnyWindow: 3,
+        maxCallsInAnySpan: 3,
+      });
+      expect(zoho.stats().organizations[orgId]?.callTimes).toHaveLength(6);
+    });
+
+    it('plays a fixed minute shifted by an offset, and reports spans that straddle its windows', async () => {
+      clock = T0 + 26 * 3600_000;
+      const { orgId, token } = await booksSetup({
+        requestsPerWindow: 3,
+        windowSeconds: 5,
+        minute: { kind: 'fixed', offsetMs: 2_000 },
+      });
+      const status = async () => (await books(token, '/contacts', { orgId })).status;
+      // Windows are [T-3 s, T+2 s), [T+2 s, T+7 s): three calls fit before T+2 s, and three more
+      // right after, although an epoch-aligned window would have refused the fourth.
+      clock += 1_000;
+      for (let i = 0; i < 3; i++) expect(await status()).toBe(200);
+      expect(await status()).toBe(429);
+      clock += 1_000; // T+2 s: a new window of this offset
+      for (let i = 0; i < 3; i++) expect(await status()).toBe(200);
+      expect(await status()).toBe(429);
+      const stats = zoho.stats().organizations[orgId];
+      expect(stats?.windows.map((window) => window.startMs - clock)).toEqual([-5_000, 0]);
+      expect(stats?.maxCallsInAnyWindow).toBe(3);
+      expect(stats?.maxCallsInAnySpan).toBe(6); // what a client sees if it assumed another reading
+    });
+
+    it('reads the minute from ZOHO_SIMULATOR_MINUTE', async () => {
+      const { parseSimulatedMinute } = await import('../../../lib/local/zoho-simulator');
+      expect(parseSimulatedMinute(undefined)).toEqual({ kind: 'fixed' });
+      expect(parseSimulatedMinute('sliding')).toEqual({ kind: 'sliding' });
+      expect(parseSimulatedMinute('fixed-offset:1500')).toEqual({ kind: 'fixed', offsetMs: 1500 });
+      expect(parseSimulatedMinute('fixed-random')).toEqual({ kind: 'fixed-random' });
+      expect(() => parseSimulatedMinute('hourly')).toThrow(/ZOHO_SIMULATOR_MINUTE/);
     });
 
     it('answers 429 code 45 once the daily quota is spent, until the next UTC day', async () => {
