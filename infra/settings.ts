@@ -20,10 +20,13 @@ export interface ZohoSyncSettings {
   /** SQS messages per worker invocation (context `batchSize`). @default 10 */
   readonly batchSize: number;
   /**
-   * Concurrent calls one Books organization allows (context `orgConcurrency`); the worker's
-   * event source `maxConcurrency` derives from it. @default 5 (STACK_DEFAULTS.orgConcurrency)
+   * The worker's total concurrency: its SQS event source `maxConcurrency`, shared by every
+   * connection (context `workerConcurrency`). Size it for all connections together: each
+   * organization's own in-flight cap (`maxConcurrency` in the connection secret) is enforced by
+   * the request budget, not by this. The older context key `orgConcurrency` is read as an alias
+   * when `workerConcurrency` is not set. @default 20 (STACK_DEFAULTS.workerConcurrency)
    */
-  readonly orgConcurrency: number;
+  readonly workerConcurrency: number;
   /** Worker function timeout in seconds (context `workerTimeoutSeconds`). @default 60 */
   readonly workerTimeoutSeconds: number;
   /** HTTP API steady-state requests per second (context `throttleRateLimit`). @default 50 */
@@ -50,6 +53,8 @@ export const CONTEXT_KEYS = {
   tracing: 'tracing',
   maxReceiveCount: 'maxReceiveCount',
   batchSize: 'batchSize',
+  workerConcurrency: 'workerConcurrency',
+  /** Alias of `workerConcurrency` from before it had its own name (kept: a public interface). */
   orgConcurrency: 'orgConcurrency',
   workerTimeoutSeconds: 'workerTimeoutSeconds',
   throttleRateLimit: 'throttleRateLimit',
@@ -90,7 +95,8 @@ const settingsSchema = z
     [CONTEXT_KEYS.maxReceiveCount]: contextInt(1, 1000, STACK_DEFAULTS.maxReceiveCount),
     // Without a batching window, SQS hands Lambda at most 10 messages.
     [CONTEXT_KEYS.batchSize]: contextInt(1, 10, STACK_DEFAULTS.batchSize),
-    [CONTEXT_KEYS.orgConcurrency]: contextInt(1, 1000, STACK_DEFAULTS.orgConcurrency),
+    [CONTEXT_KEYS.workerConcurrency]: z.coerce.number().int().min(1).max(1000).optional(),
+    [CONTEXT_KEYS.orgConcurrency]: z.coerce.number().int().min(1).max(1000).optional(),
     // 15 minutes is Lambda's maximum; 6x it must stay under SQS's 12-hour visibility ceiling.
     [CONTEXT_KEYS.workerTimeoutSeconds]: contextInt(10, 900, STACK_DEFAULTS.workerTimeoutSeconds),
     [CONTEXT_KEYS.throttleRateLimit]: contextInt(1, 10_000, 50),
@@ -137,7 +143,10 @@ export const readSettings = (node: Node): ZohoSyncSettings => {
     tracing: values[CONTEXT_KEYS.tracing],
     maxReceiveCount: values[CONTEXT_KEYS.maxReceiveCount],
     batchSize: values[CONTEXT_KEYS.batchSize],
-    orgConcurrency: values[CONTEXT_KEYS.orgConcurrency],
+    workerConcurrency:
+      values[CONTEXT_KEYS.workerConcurrency] ??
+      values[CONTEXT_KEYS.orgConcurrency] ??
+      STACK_DEFAULTS.workerConcurrency,
     workerTimeoutSeconds: values[CONTEXT_KEYS.workerTimeoutSeconds],
     throttleRateLimit: values[CONTEXT_KEYS.throttleRateLimit],
     throttleBurstLimit: values[CONTEXT_KEYS.throttleBurstLimit],

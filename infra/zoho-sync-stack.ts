@@ -168,7 +168,7 @@ export class ZohoSyncStack extends Stack {
       alerts: this.alerts,
       secrets: this.secrets,
       batchSize: settings.batchSize,
-      orgConcurrency: settings.orgConcurrency,
+      workerConcurrency: settings.workerConcurrency,
     });
     this.scheduled = (props.scheduledFunctions ?? DEFAULT_SCHEDULED_FUNCTIONS).map((spec) =>
       this.addScheduledFunction(spec, defaults),

@@ -12,16 +12,16 @@ export const MIN_EVENT_SOURCE_CONCURRENCY = 2;
 export const MAX_EVENT_SOURCE_CONCURRENCY = 1000;
 
 /**
- * The event source's maximum concurrency for a per-organization concurrent call limit.
+ * The event source's maximum concurrency for the worker's total concurrency setting, within
+ * what SQS accepts (2..1000).
  *
- * One worker invocation works on one batch, and every record can call Zoho, so more concurrent
- * invocations than the organization accepts concurrent calls would only buy 429s and deferrals
- * (the distributed limiter in lib/limits is what actually enforces the limit per
- * organization). SQS refuses a maxConcurrency below 2, so a limit of 1 still allows two
- * invocations and the limiter queues the second one's calls.
+ * It is the worker's capacity for all connections together, not any organization's limit: the
+ * request budget (lib/limits) enforces each organization's in-flight cap and rate, so a
+ * connection with a backlog cannot use more than its organization allows, and the invocations it
+ * does not need stay free for the other connections' changes.
  */
-export const eventSourceConcurrency = (orgConcurrency: number): number =>
-  Math.min(MAX_EVENT_SOURCE_CONCURRENCY, Math.max(MIN_EVENT_SOURCE_CONCURRENCY, orgConcurrency));
+export const eventSourceConcurrency = (workerConcurrency: number): number =>
+  Math.min(MAX_EVENT_SOURCE_CONCURRENCY, Math.max(MIN_EVENT_SOURCE_CONCURRENCY, workerConcurrency));
 
 export interface SyncWorkerProps {
   readonly defaults: FunctionDefaults;
@@ -32,8 +32,8 @@ export interface SyncWorkerProps {
   readonly secrets: ConnectionSecrets;
   /** Messages per invocation. */
   readonly batchSize: number;
-  /** Per-organization concurrent call limit; see {@link eventSourceConcurrency}. */
-  readonly orgConcurrency: number;
+  /** The worker's total concurrency, for all connections; see {@link eventSourceConcurrency}. */
+  readonly workerConcurrency: number;
 }
 
 /**
@@ -48,7 +48,7 @@ export class SyncWorker extends Construct {
 
   constructor(scope: Construct, id: string, props: SyncWorkerProps) {
     super(scope, id);
-    this.maxConcurrency = eventSourceConcurrency(props.orgConcurrency);
+    this.maxConcurrency = eventSourceConcurrency(props.workerConcurrency);
 
     this.handler = new ZohoSyncFunction(this, 'Function', {
       entry: functionEntry('sync-worker'),

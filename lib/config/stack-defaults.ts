@@ -1,5 +1,3 @@
-import { DEFAULT_MAX_CONCURRENCY } from './connection';
-
 /**
  * The defaults of a deployment, in one place: infra/settings.ts uses them as the defaults of its
  * CDK context keys and the stack's schedules, and local mode (`npm start`) runs with the same
@@ -8,14 +6,15 @@ import { DEFAULT_MAX_CONCURRENCY } from './connection';
 export const STACK_DEFAULTS = Object.freeze({
   /** SQS records per worker invocation (context `batchSize`). */
   batchSize: 10,
-  /** Concurrent Zoho calls per Books organization (context `orgConcurrency`). */
-  orgConcurrency: DEFAULT_MAX_CONCURRENCY,
   /**
-   * Worker invocations at once: the sync worker's SQS event source maximum concurrency, and the
-   * worker concurrency of local mode. The stack derives it from `orgConcurrency` for now; when
-   * the worker's concurrency becomes a setting of its own, its default is this value.
+   * Worker invocations at once (context `workerConcurrency`, older name `orgConcurrency`): the
+   * sync worker's SQS event source maximum concurrency, and the worker concurrency of local mode.
+   * Sized for several busy connections together: one organization's budget (100 calls a minute,
+   * 5 in flight) keeps two or three invocations busy, and a connection with a backlog must not
+   * take every invocation from the others. Each organization's own in-flight cap is
+   * `maxConcurrency` in its connection secret, enforced by the request budget.
    */
-  workerConcurrency: DEFAULT_MAX_CONCURRENCY,
+  workerConcurrency: 20,
   /** Receives before a sync message moves to the DLQ (context `maxReceiveCount`). */
   maxReceiveCount: 5,
   /** Worker function timeout (context `workerTimeoutSeconds`). */

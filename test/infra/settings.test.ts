@@ -16,7 +16,7 @@ describe('readSettings', () => {
       tracing: false,
       maxReceiveCount: 5,
       batchSize: 10,
-      orgConcurrency: 5,
+      workerConcurrency: 20,
       workerTimeoutSeconds: 60,
       throttleRateLimit: 50,
       throttleBurstLimit: 100,
@@ -28,7 +28,9 @@ describe('readSettings', () => {
 
   it('gives a default stack the worker concurrency and batch size local mode runs with', () => {
     const defaults = settingsFrom({});
-    expect(eventSourceConcurrency(defaults.orgConcurrency)).toBe(STACK_DEFAULTS.workerConcurrency);
+    expect(eventSourceConcurrency(defaults.workerConcurrency)).toBe(
+      STACK_DEFAULTS.workerConcurrency,
+    );
     expect(defaults.batchSize).toBe(STACK_DEFAULTS.batchSize);
   });
 
@@ -51,6 +53,15 @@ describe('readSettings', () => {
     expect(settings.maxReceiveCount).toBe(3);
     expect(settings.tracing).toBe(true);
     expect(settings.logRetention).toBe(RetentionDays.TWO_WEEKS);
+  });
+
+  it('reads the worker concurrency, and the older orgConcurrency key as its alias', () => {
+    expect(settingsFrom({ workerConcurrency: '50' }).workerConcurrency).toBe(50);
+    expect(settingsFrom({ orgConcurrency: '8' }).workerConcurrency).toBe(8);
+    expect(settingsFrom({ workerConcurrency: '30', orgConcurrency: '8' }).workerConcurrency).toBe(
+      30,
+    );
+    expect(() => settingsFrom({ workerConcurrency: '0' })).toThrow(/workerConcurrency/);
   });
 
   it('takes a custom domain only with its certificate', () => {
@@ -84,7 +95,7 @@ describe('eventSourceConcurrency', () => {
     [5, 5],
     [25, 25],
     [5000, 1000],
-  ])('maps an organization limit of %i to maxConcurrency %i', (orgConcurrency, expected) => {
-    expect(eventSourceConcurrency(orgConcurrency)).toBe(expected);
+  ])('maps a worker concurrency of %i to maxConcurrency %i', (workerConcurrency, expected) => {
+    expect(eventSourceConcurrency(workerConcurrency)).toBe(expected);
   });
 });

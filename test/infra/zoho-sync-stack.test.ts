@@ -19,7 +19,7 @@ const CONTEXT = {
   alertEmail: 'ops@example.com, oncall@example.com',
   maxReceiveCount: '7',
   batchSize: '5',
-  orgConcurrency: '3',
+  workerConcurrency: '30',
   workerTimeoutSeconds: '45',
   throttleRateLimit: '20',
   throttleBurstLimit: '40',
@@ -87,14 +87,14 @@ describe('ZohoSyncStack', () => {
   });
 
   describe('worker event source', () => {
-    it('reports partial batch failures and caps concurrency at the organization limit', () => {
+    it('reports partial batch failures and runs at the worker concurrency', () => {
       synthesized.template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
       synthesized.template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: { 'Fn::GetAtt': [id(stack.syncQueue.queue), 'Arn'] },
         FunctionName: { Ref: id(stack.worker.handler.function) },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
         BatchSize: 5,
-        ScalingConfig: { MaximumConcurrency: 3 },
+        ScalingConfig: { MaximumConcurrency: 30 },
       });
     });
   });
