@@ -12,7 +12,7 @@
  * | circuit breaker           | CONN#<connectionId>     | BREAKER                             |
  * | alert dedupe (per record) | CONN#<connectionId>     | ALERT#<code>#<subject>              |
  * | alert storm (per code)    | CONN#<connectionId>     | ALERT-STORM#<code>                  |
- * | request budget (1/day)    | ORG#<booksOrgId>        | DAY#<yyyy-mm-dd in quota time zone> |
+ * | request budget (1/org)    | ORG#<booksOrgId>        | BUDGET                              |
  * | quota threshold alert     | CONN#<connectionId>     | QUOTA-ALERT#<day>#<percent>         |
  * | work parked until a time  | PARKED                  | <release at ISO>#<messageId>        |
  * | work parked behind breaker| PARKED#BREAKER#<connId> | <parked at ISO>#<messageId>         |
@@ -72,13 +72,13 @@ export const tableKeys = {
     sk: `ALERT-STORM#${code}`,
   }),
   /**
-   * The request budget of one Books organization for one quota day (lib/limits): the day's call
-   * count, a counter per rate-limit window and the in-flight leases, in one item so that one
-   * conditional write reserves a call. Expires (TTL) some days after the day ends.
+   * The request budget of one Books organization (lib/limits), shared by every connection to it:
+   * the sliding log of its last N call times, its in-flight leases and its daily counts, in one
+   * item so that one conditional write reserves a call.
    */
-  dailyQuota: (booksOrganizationId: string, day: string): TableKey => ({
+  orgBudget: (booksOrganizationId: string): TableKey => ({
     pk: orgPk(booksOrganizationId),
-    sk: `DAY#${day}`,
+    sk: 'BUDGET',
   }),
   /** Marks a daily-quota threshold alert as sent, so it goes out once per connection and day. */
   quotaThresholdAlert: (connectionId: string, day: string, percent: number): TableKey => ({

@@ -44,5 +44,5 @@ export const withNaiveRetryOn429 = (
 
 /** The naive baseline's limiter: it lets every call through, as a client without a budget. */
 export const naiveNoLimiter: RequestLimiter = {
-  acquire: async () => ({ release: async () => ({}) }),
+  acquire: async () => ({ usableUntilMs: Number.POSITIVE_INFINITY, release: async () => ({}) }),
 };

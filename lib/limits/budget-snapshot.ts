@@ -1,8 +1,9 @@
 import { type DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { tableKeys, toKeyAttributes } from '../aws';
 import type { Connection } from '../config';
-import { quotaDayAt, requestWindowAt } from './budget-calendar';
-import { readBudgetState } from './budget-item';
+import { quotaDayAt } from './budget-calendar';
+import { isZohoQuotaSpent, readBudgetState, viewSlots } from './budget-item';
+import { REQUEST_LIMITER_DEFAULTS } from './create-request-limiter';
 
 /** A read-only view of one organization's budget now, for operators (status, doctor). */
 export interface BudgetSnapshot {
@@ -18,6 +19,7 @@ export interface BudgetSnapshot {
     /** The day's quota is used up (our count, or Zoho's). */
     readonly spent: boolean;
   };
+  /** The sliding window that ends now: `[now - windowSeconds, now)`. */
   readonly window: {
     readonly startMs: number;
     readonly endMs: number;
@@ -28,41 +30,42 @@ export interface BudgetSnapshot {
   };
 }
 
-/** Reads the day's budget item (`tableKeys.dailyQuota`) without changing it. */
+/** Reads the organization's budget item (`tableKeys.orgBudget`) without changing it. */
 export const readBudgetSnapshot = async (
   deps: { readonly dynamodb: DynamoDBClient; readonly tableName: string },
   connection: Connection,
   nowMs: number,
 ): Promise<BudgetSnapshot> => {
   const day = quotaDayAt(nowMs, connection.quotaTimeZone);
-  const window = requestWindowAt(nowMs, connection.rateLimit.windowSeconds);
+  const windowMs = connection.rateLimit.windowSeconds * 1000;
   const result = await deps.dynamodb.send(
     new GetItemCommand({
       TableName: deps.tableName,
-      Key: toKeyAttributes(tableKeys.dailyQuota(connection.booksOrganizationId, day.key)),
+      Key: toKeyAttributes(tableKeys.orgBudget(connection.booksOrganizationId)),
       ConsistentRead: true,
     }),
   );
   const state = readBudgetState(result.Item ?? {});
-  const zohoReset =
-    state.zohoResetAtMs !== undefined && state.zohoResetAtMs > nowMs
-      ? state.zohoResetAtMs
-      : undefined;
-  const zohoSpent =
-    zohoReset !== undefined && state.dayCeiling !== undefined && state.dayUsed >= state.dayCeiling;
+  const dayUsed = state.days.get(day.key) ?? 0;
+  const zohoSpent = isZohoQuotaSpent(state, day.key, nowMs);
+  const zohoReset = zohoSpent ? state.zohoResetAtMs : undefined;
+  const slots = viewSlots(state, connection.rateLimit.requests, nowMs, {
+    windowMs,
+    clockSkewMs: REQUEST_LIMITER_DEFAULTS.clockSkewMs,
+  });
   return {
     quota: {
       day: day.key,
-      used: state.dayUsed,
+      used: dayUsed,
       limit: connection.dailyLimit,
       zohoRemaining: state.zohoRemaining,
       resetsAtMs: zohoSpent ? (zohoReset ?? day.endMs) : day.endMs,
-      spent: state.dayUsed >= connection.dailyLimit || zohoSpent,
+      spent: dayUsed >= connection.dailyLimit || zohoSpent,
     },
     window: {
-      startMs: window.startMs,
-      endMs: window.endMs,
-      used: state.windows.get(window.startMs) ?? 0,
+      startMs: nowMs - windowMs,
+      endMs: nowMs,
+      used: slots.used,
       limit: connection.rateLimit.requests,
       inFlight: [...state.leases.values()].filter((expiresAtMs) => expiresAtMs > nowMs).length,
       maxInFlight: connection.maxConcurrency,

@@ -1,6 +1,7 @@
 import {
   ConditionalCheckFailedException,
   type DynamoDBClient,
+  GetItemCommand,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
@@ -14,18 +15,25 @@ import {
   type MetricName,
   type MetricsRecorder,
 } from '../observability';
-import { type QuotaDay, quotaDayAt, type RequestWindow, requestWindowAt } from './budget-calendar';
+import { type QuotaDay, quotaDayAt } from './budget-calendar';
 import {
   type AcquireWrite,
   acquireUpdate,
   type BudgetState,
-  createDayPut,
+  createBudgetPut,
+  EMPTY_BUDGET_STATE,
   explainRefusal,
   isZohoQuotaSpent,
   type QuotaFeedback,
   quotaFeedbackFrom,
+  type Restamp,
+  readBudgetGet,
   readBudgetState,
-  releaseUpdate,
+  releaseUpdate as releaseUpdateOf,
+  type SlotChoice,
+  type SlotTiming,
+  slotFreeAt,
+  viewSlots,
 } from './budget-item';
 import { BudgetExhaustedError } from './errors';
 import { createLocalGate, type LocalGate } from './local-gate';
@@ -41,47 +49,37 @@ import type {
 /**
  * # The request budget
  *
- * **Algorithm: fixed windows aligned to the epoch (calendar minutes by default), counted in
- * DynamoDB, with a guard band before each window's end.** Zoho documents "100 requests per
- * minute per organization" without saying whether the minute is a calendar minute or sliding.
- * - A fixed window is what the words most plainly say, it is what the simulator enforces, and it
- *   lets a backlog use the whole budget (utilization 1.0). A token bucket or a sliding window
- *   that is safe against a fixed-window Zoho must keep its burst small and so gives away part of
- *   every minute, more so because SQS can only delay in whole seconds.
- * - It needs no coordination to agree on windows: every container derives the same window from
- *   its clock, and a window's counter starts at zero by itself (`if_not_exists`), so no write is
- *   ever spent on resetting one.
- * - Its risk is the boundary: a call granted just before a window ends may reach Zoho just after
- *   it. A permit granted in the last `windowGuardMs` of a window therefore counts in that window
- *   and in the next, and a grant whose write came back too late to be sure is dropped unused.
- * - If Zoho really slides, any 60-second span overlaps two fixed windows, so a budget of 50 per
- *   60 s (`rateLimit.requests`) can never exceed 100 in any span; and a 429 spends the rest of
- *   the window for every container (see `release`).
+ * **A sliding log per Books organization** (see budget-item.ts for why, and for the margins):
+ * one DynamoDB item `tableKeys.orgBudget(orgId)`, shared by every connection to the organization
+ * and independent of any time zone, holds the times of its last N calls (N =
+ * `rateLimit.requests`). A call takes a slot whose time is more than a window (plus margins) ago,
+ * with one conditional write whose condition is that slot's old value; the same write counts the
+ * call in its quota day and takes an in-flight lease (`maxConcurrency`, Zoho's 1070). At most N
+ * calls can then reach Zoho in any interval of `windowSeconds`, which is safe whether Zoho's
+ * minute is sliding or fixed at any alignment. This container only ever *refuses* on what it
+ * knows: every grant is the shared item's.
  *
- * **One write per call.** Per organization and quota day there is one item
- * (`tableKeys.dailyQuota`) holding the day's count, a counter per window and the in-flight
- * leases. One conditional UpdateItem counts the call in its window and day and takes an
- * in-flight lease, all or nothing, and carries the previous call's quota correction. Its
- * ALL_NEW answer tells this container when the window or the day is full, so further work is
- * deferred without asking DynamoDB again (`precheck`).
+ * **It knows when the next slot frees.** Every write returns the item (ALL_NEW, or ALL_OLD on a
+ * refusal), so the container knows each slot's time. When the next slot frees within
+ * `maxShortWaitMs` the call waits for it in memory; otherwise it is refused with the moment a
+ * slot frees (one of the busy slots' free times, picked at random so that deferred work comes
+ * back spread over the window at the rate slots free, plus a little jitter), and the worker
+ * re-sends the message with that delay.
  *
- * **In-flight leases expire.** A lease is an entry `leases.<id> = expiresAtMs`; a container
- * that dies between acquire and release leaves an entry that stops counting at its expiry and is
- * dropped by the next caller that finds the cap reached. Within a container, a local gate lets
- * one call per organization out at a time (`containerConcurrency`) and hands the lease from call
- * to call, so a busy container writes a release only when its queue runs dry.
+ * **Two writes per call at most, one when busy.** The release restamps the slot with the call's
+ * end (so it frees a window after the call really happened, not after the pessimistic grant
+ * stamp) and drops the lease. Within a container a local gate lets `containerConcurrency` calls
+ * per organization out at a time and hands the lease (with the pending restamp and Zoho's quota
+ * feedback) straight to the next waiter, whose acquire write carries them: a busy container
+ * writes a release only when its queue runs dry.
  *
- * **Deferrals go to the window's end.** Work refused for a full window comes back when it ends;
- * the first arrivals take the new window's budget and the rest are deferred again, mostly without
- * any I/O (`precheck`). That costs SQS deliveries, not DynamoDB writes or Zoho calls: reserving
- * future slots would spread the returns but cost a write per deferral.
- *
- * **Daily quota.** Counted once per permit (failed calls included, as Zoho may count them),
- * per quota day in the connection's `quotaTimeZone`; Zoho's `X-Rate-Limit-*` headers correct it
+ * **Daily quota.** Counted once per permit (failed calls included, as Zoho may count them) under
+ * the quota day of the connection's `quotaTimeZone`; Zoho's `X-Rate-Limit-*` headers correct it
  * (see `quotaFeedbackFrom`). When it is spent, work is deferred to the next quota day (or Zoho's
- * reset), which the outcome handler parks in DynamoDB because SQS cannot wait that long.
+ * reset), which the outcome handler parks because SQS cannot wait that long.
  *
- * Nothing here sleeps: a refusal is a {@link BudgetExhaustedError} with `retryAfterMs`.
+ * Nothing sleeps out a rate limit: a wait is at most `maxShortWaitMs`; longer, and the refusal is
+ * a {@link BudgetExhaustedError} with `retryAfterMs`.
  */
 export interface RequestLimiterDeps {
   readonly dynamodb: DynamoDBClient;
@@ -102,47 +100,64 @@ export interface RequestLimiterDeps {
    */
   readonly leaseMs?: number;
   /**
-   * A permit granted this close to a window's end counts in the next window too: it covers the
-   * time from the decision to Zoho's count (DynamoDB write, network) and clock skew. @default 250
+   * How far any container's clock may be from Zoho's (env ZOHO_SYNC_BUDGET_CLOCK_SKEW_MS). Lambda
+   * clocks are NTP-synchronised to a few milliseconds; the default leaves a wide margin. @default 200
    */
-  readonly windowGuardMs?: number;
+  readonly clockSkewMs?: number;
+  /**
+   * Permit-hold margin: a permit's request must be sent within this of the grant (a grant whose
+   * write came back later than that is given back at once). It costs nothing while calls end
+   * normally (the release restamps the slot); it only delays the slot of a holder that died.
+   * @default 5_000
+   */
+  readonly holdMs?: number;
+  /** Transit-jitter margin: how long after sending Zoho may count a call. @default 1_000 */
+  readonly transitMs?: number;
+  /** Longest in-memory wait for a slot or an in-flight place before deferring. @default 1_000 */
+  readonly maxShortWaitMs?: number;
   /** Books calls per organization one container makes at a time. @default 1 */
   readonly containerConcurrency?: number;
   /** Longest a record waits in memory for this container's previous call. @default 5_000 */
   readonly maxGateWaitMs?: number;
-  /** Retry delay when every in-flight slot is taken. @default 1_000 */
+  /** Retry delay when every in-flight place stays taken. @default 1_000 */
   readonly inFlightRetryMs?: number;
-  /** How long a quota day's item is kept after the day, for reporting. @default 7 */
-  readonly dayRetentionDays?: number;
+  /** Day counters kept on the item, for reporting. @default 8 */
+  readonly daysKept?: number;
+  /** @default a timer */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** @default Math.random */
+  readonly random?: () => number;
 }
 
 export const REQUEST_LIMITER_DEFAULTS = {
   secretPrefix: 'zoho-sync/',
   leaseMs: 30_000,
-  windowGuardMs: 250,
+  clockSkewMs: 200,
+  holdMs: 5_000,
+  transitMs: 1_000,
+  maxShortWaitMs: 1_000,
   containerConcurrency: 1,
   maxGateWaitMs: 5_000,
   inFlightRetryMs: 1_000,
-  dayRetentionDays: 7,
+  daysKept: 8,
 } as const;
 
 /** An in-flight lease as this container holds it between calls. */
 interface Lease {
   readonly leaseId: string;
-  readonly dayKey: string;
   /** Zoho's quota correction from the call that held it last, not yet written. */
   readonly feedback: QuotaFeedback | undefined;
+  /** The slot of the call that held it last, to restamp with that call's end. */
+  readonly restamp: Restamp | undefined;
 }
 
 /** What this container knows about one organization's budget. */
 interface OrgState {
   readonly gate: LocalGate<Lease>;
-  /** A window known to be spent: refuse without I/O until it ends. */
-  windowSpent: RequestWindow | undefined;
+  /** The item as the last read or write returned it; undefined before the first. */
+  state: BudgetState | undefined;
   /** The quota day known to be spent, and until when. */
   daySpent: { readonly dayKey: string; readonly untilMs: number } | undefined;
-  /** The item as the last write returned it: for tidying old windows. */
-  lastState: BudgetState | undefined;
   /** Quota days computed so far, per time zone (one per day, so the cache stays tiny). */
   readonly days: Map<string, QuotaDay>;
 }
@@ -151,14 +166,19 @@ interface OrgState {
 interface Grant {
   readonly leaseId: string;
   readonly day: QuotaDay;
-  readonly window: RequestWindow;
-  /** Counted in the next window too (granted in the guard band before the window's end). */
-  readonly spilled: boolean;
-  /** `dayUsed` right after this call was counted. */
+  readonly slot: SlotChoice;
+  readonly stampMs: number;
+  readonly grantedAtMs: number;
+  /** The day's count right after this call was counted. */
   readonly dayUsed: number;
 }
 
-const MAX_WRITE_ATTEMPTS = 4;
+const MAX_WRITE_ATTEMPTS = 8;
+
+const defaultSleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref?.();
+  });
 
 /**
  * Builds the request limiter of one container (Lambda) or process (local mode). See the
@@ -172,13 +192,18 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
   const options = {
     secretPrefix: deps.secretPrefix ?? REQUEST_LIMITER_DEFAULTS.secretPrefix,
     leaseMs: deps.leaseMs ?? REQUEST_LIMITER_DEFAULTS.leaseMs,
-    windowGuardMs: deps.windowGuardMs ?? REQUEST_LIMITER_DEFAULTS.windowGuardMs,
+    clockSkewMs: deps.clockSkewMs ?? REQUEST_LIMITER_DEFAULTS.clockSkewMs,
+    holdMs: deps.holdMs ?? REQUEST_LIMITER_DEFAULTS.holdMs,
+    transitMs: deps.transitMs ?? REQUEST_LIMITER_DEFAULTS.transitMs,
+    maxShortWaitMs: deps.maxShortWaitMs ?? REQUEST_LIMITER_DEFAULTS.maxShortWaitMs,
     containerConcurrency:
       deps.containerConcurrency ?? REQUEST_LIMITER_DEFAULTS.containerConcurrency,
     maxGateWaitMs: deps.maxGateWaitMs ?? REQUEST_LIMITER_DEFAULTS.maxGateWaitMs,
     inFlightRetryMs: deps.inFlightRetryMs ?? REQUEST_LIMITER_DEFAULTS.inFlightRetryMs,
-    dayRetentionDays: deps.dayRetentionDays ?? REQUEST_LIMITER_DEFAULTS.dayRetentionDays,
+    daysKept: deps.daysKept ?? REQUEST_LIMITER_DEFAULTS.daysKept,
   };
+  const sleep = deps.sleep ?? defaultSleep;
+  const random = deps.random ?? Math.random;
   const orgs = new Map<string, OrgState>();
   const quotaAlerts: QuotaAlerts | undefined =
     deps.alerts === undefined
@@ -191,20 +216,24 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
           secretPrefix: options.secretPrefix,
         });
 
-  const orgOf = (connection: Connection, key = connection.booksOrganizationId): OrgState => {
-    let org = orgs.get(key);
+  const timingOf = (connection: Connection): SlotTiming => ({
+    windowMs: connection.rateLimit.windowSeconds * 1000,
+    clockSkewMs: options.clockSkewMs,
+  });
+
+  const orgOf = (connection: Connection): OrgState => {
+    let org = orgs.get(connection.booksOrganizationId);
     if (org === undefined) {
       org = {
         gate: createLocalGate<Lease>(
           Math.max(1, Math.min(options.containerConcurrency, connection.maxConcurrency)),
           options.maxGateWaitMs,
         ),
-        windowSpent: undefined,
+        state: undefined,
         daySpent: undefined,
-        lastState: undefined,
         days: new Map(),
       };
-      orgs.set(key, org);
+      orgs.set(connection.booksOrganizationId, org);
     }
     return org;
   };
@@ -225,49 +254,81 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
   ) =>
     new BudgetExhaustedError(budget, connection.booksOrganizationId, Math.max(0, untilMs - nowMs));
 
-  /** Refuses without I/O what this container already knows cannot go now. */
-  const precheckAt = (connection: Connection, org: OrgState, nowMs: number): void => {
+  const shareOf = (acquireOptions: AcquireOptions | undefined): number => {
+    const share = acquireOptions?.share ?? 1;
+    return Number.isFinite(share) ? Math.min(1, Math.max(0, share)) : 1;
+  };
+
+  /**
+   * When the window will have room for a call of `share`: `undefined` if it has room now. With
+   * `share` 1 that is the earliest busy slot's free time; with less, enough slots must free that
+   * fewer than `share * N` are used.
+   */
+  const roomAt = (
+    connection: Connection,
+    state: BudgetState,
+    nowMs: number,
+    share: number,
+  ): { readonly atMs: number | undefined; readonly freeTimes: readonly number[] } => {
+    const slotCount = connection.rateLimit.requests;
+    const view = viewSlots(state, slotCount, nowMs, timingOf(connection));
+    // A share too small for one call still allows one: a share never starves its work.
+    const allowed = Math.max(1, Math.floor(share * slotCount));
+    if (view.free.length > 0 && view.used < allowed) return { atMs: undefined, freeTimes: [] };
+    // Slots that must free first: enough to bring `used` below `allowed` (at least one).
+    const mustFree = Math.max(1, view.used - allowed + 1);
+    const atMs = view.freeTimes[Math.min(mustFree, view.freeTimes.length) - 1] ?? nowMs;
+    return { atMs, freeTimes: view.freeTimes.slice(mustFree - 1) };
+  };
+
+  /**
+   * The moment a deferred call should come back: one of the slots that free from `roomAtMs` on,
+   * at random, so that many deferred calls return spread at the rate slots free instead of all
+   * at once, plus up to one slot interval of jitter.
+   */
+  const comeBackAt = (connection: Connection, freeTimes: readonly number[], roomAtMs: number) => {
+    const pick = freeTimes[Math.floor(random() * freeTimes.length)] ?? roomAtMs;
+    const interval =
+      (connection.rateLimit.windowSeconds * 1000) / Math.max(1, connection.rateLimit.requests);
+    return Math.max(roomAtMs, pick) + random() * interval;
+  };
+
+  /** Refuses without I/O what this container already knows cannot go soon. */
+  const precheckAt = (
+    connection: Connection,
+    org: OrgState,
+    nowMs: number,
+    share: number,
+  ): void => {
     // A spent day stays spent until it ends, or until Zoho's reset when Zoho said so.
     if (org.daySpent !== undefined && org.daySpent.untilMs > nowMs) {
       throw refuse(connection, 'daily-quota', org.daySpent.untilMs, nowMs);
     }
-    const window = requestWindowAt(nowMs, connection.rateLimit.windowSeconds);
-    if (org.windowSpent?.startMs === window.startMs) {
-      throw refuse(connection, 'window', window.endMs, nowMs);
+    const state = org.state;
+    if (state === undefined) return;
+    if (
+      state.blockedUntilMs !== undefined &&
+      state.blockedUntilMs > nowMs + options.maxShortWaitMs
+    ) {
+      throw refuse(connection, 'window', state.blockedUntilMs, nowMs);
+    }
+    // Slots other containers hold in flight are stamped pessimistically and will be restamped
+    // earlier at their release: only refuse when even the earliest possible restamp is too late.
+    const room = roomAt(connection, state, nowMs, share);
+    if (room.atMs === undefined) return;
+    const optimisticMs = room.atMs - options.holdMs - options.transitMs;
+    if (optimisticMs > nowMs + options.maxShortWaitMs) {
+      throw refuse(
+        connection,
+        'window',
+        comeBackAt(connection, room.freeTimes, optimisticMs),
+        nowMs,
+      );
     }
   };
-
-  /**
-   * The window a call now may land in at Zoho besides the current one: the next, in the last
-   * `windowGuardMs` of a window (the call may arrive after the boundary).
-   */
-  const spillWindowOf = (window: RequestWindow, nowMs: number): RequestWindow | undefined =>
-    nowMs >= window.endMs - options.windowGuardMs
-      ? { startMs: window.endMs, endMs: 2 * window.endMs - window.startMs }
-      : undefined;
 
   const count = (name: MetricName, connection: Connection, value = 1) =>
     deps.metrics?.count(name, { [METRIC_DIMENSIONS.connection]: connection.connectionId }, value);
-
-  /** Learns from the item a write returned what later calls can be refused without I/O. */
-  const learn = (
-    connection: Connection,
-    org: OrgState,
-    state: BudgetState,
-    day: QuotaDay,
-    window: RequestWindow,
-    nowMs: number,
-  ): void => {
-    org.lastState = state;
-    if ((state.windows.get(window.startMs) ?? 0) >= connection.rateLimit.requests) {
-      org.windowSpent = window;
-    }
-    if (state.dayUsed >= connection.dailyLimit) {
-      org.daySpent = { dayKey: day.key, untilMs: day.endMs };
-    } else if (isZohoQuotaSpent(state, nowMs)) {
-      org.daySpent = { dayKey: day.key, untilMs: state.zohoResetAtMs ?? day.endMs };
-    }
-  };
 
   const checkQuotaAlerts = async (
     connection: Connection,
@@ -289,88 +350,149 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
     });
   };
 
-  /** Old window counters this write may drop: older than the previous window. */
-  const staleWindows = (org: OrgState, window: RequestWindow): number[] => {
-    const windowMs = window.endMs - window.startMs;
-    return [...(org.lastState?.windows.keys() ?? [])].filter(
-      (startMs) => startMs < window.startMs - windowMs,
-    );
-  };
+  /** Day counters beyond the newest `daysKept`: dropped by the next acquire. */
+  const staleDays = (state: BudgetState, dayKey: string): string[] =>
+    [...state.days.keys()]
+      .filter((key) => key !== dayKey)
+      .sort()
+      .reverse()
+      .slice(Math.max(0, options.daysKept - 1));
 
-  /** Gives a lease back to its day's item, with any correction it still carries. */
+  /** Writes what a finished (or unused) call leaves: lease, restamp, feedback, block. */
   const writeRelease = async (
-    organizationId: string,
-    dayKey: string,
+    connection: Connection,
+    org: OrgState,
     write: {
       leaseId?: string;
+      restamp?: Restamp;
       feedback?: QuotaFeedback;
-      spendWindow?: { windowStartMs: number; windowBudget: number };
+      giveBack?: { slot: SlotChoice; stampMs: number; dayKey: string };
+      blockUntilMs?: number;
     },
   ): Promise<void> => {
-    const input = releaseUpdate({
-      tableName: deps.tableName,
-      key: tableKeys.dailyQuota(organizationId, dayKey),
-      ...(write.leaseId === undefined ? {} : { leaseId: write.leaseId }),
-      ...(write.feedback?.dayKey === dayKey ? { feedback: write.feedback } : {}),
-      ...(write.spendWindow === undefined ? {} : { spendWindow: write.spendWindow }),
-    });
+    const input = releaseInput(connection, write);
     if (input === undefined) return;
     try {
-      await deps.dynamodb.send(new UpdateItemCommand(input));
+      const result = await deps.dynamodb.send(
+        new UpdateItemCommand({ ...input, ReturnValues: 'ALL_NEW' }),
+      );
+      if (result.Attributes !== undefined) org.state = readBudgetState(result.Attributes);
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return; // the day's item is gone
-      // A lease that cannot be given back expires by itself; the call itself succeeded.
+      if (error instanceof ConditionalCheckFailedException && write.restamp !== undefined) {
+        // The slot no longer holds our stamp (it cannot have been reused this early, but a
+        // budget change can renumber slots): give the lease back without the restamp.
+        const { restamp: _restamp, giveBack: _giveBack, ...rest } = write;
+        await writeRelease(connection, org, rest);
+        return;
+      }
+      if (error instanceof ConditionalCheckFailedException) return; // the item is gone
+      // A lease that cannot be given back expires by itself; a slot not restamped frees later.
       deps.logger.warn('budget release not written; the lease will expire', {
-        org_id: organizationId,
+        org_id: connection.booksOrganizationId,
         error: error instanceof Error ? error.message : String(error),
       });
     }
   };
 
+  const releaseInput = (connection: Connection, write: Parameters<typeof writeRelease>[2]) =>
+    releaseUpdateOf({
+      tableName: deps.tableName,
+      key: tableKeys.orgBudget(connection.booksOrganizationId),
+      ...write,
+    });
+
   /** Lets the next waiter of this container have the lease, or gives it back. */
-  const passOn = async (org: OrgState, organizationId: string, lease: Lease | undefined) => {
+  const passOn = async (connection: Connection, org: OrgState, lease: Lease | undefined) => {
     if (org.gate.leave(lease)) return;
     if (lease !== undefined) {
-      await writeRelease(organizationId, lease.dayKey, {
+      await writeRelease(connection, org, {
         leaseId: lease.leaseId,
+        ...(lease.restamp === undefined ? {} : { restamp: lease.restamp }),
         ...(lease.feedback === undefined ? {} : { feedback: lease.feedback }),
       });
     }
   };
 
+  /** The first look at an organization's item: read it, or create it empty. */
+  const load = async (connection: Connection, org: OrgState): Promise<BudgetState> => {
+    const key = tableKeys.orgBudget(connection.booksOrganizationId);
+    const read = await deps.dynamodb.send(
+      new GetItemCommand(readBudgetGet({ tableName: deps.tableName, key })),
+    );
+    if (read.Item !== undefined) {
+      org.state = readBudgetState(read.Item);
+      return org.state;
+    }
+    try {
+      await deps.dynamodb.send(
+        new PutItemCommand(createBudgetPut({ tableName: deps.tableName, key, nowMs: deps.now() })),
+      );
+      org.state = EMPTY_BUDGET_STATE;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return load(connection, org); // another container created it first
+    }
+    return org.state;
+  };
+
   /**
    * The write loop of one acquire. Returns the grant, or throws a refusal. `holder.lease` is the
-   * lease the caller holds; it is cleared when the lease is found lost or given back.
+   * lease the caller holds; it is cleared once the grant carries it or it is found lost.
    */
   const reserve = async (
     connection: Connection,
     org: OrgState,
     holder: { lease: Lease | undefined },
+    share: number,
   ): Promise<Grant> => {
     const organizationId = connection.booksOrganizationId;
+    const slotCount = connection.rateLimit.requests;
+    const timing = timingOf(connection);
+    const waitUntilMs = deps.now() + options.maxShortWaitMs;
     let expiredLeases: readonly string[] | undefined;
     for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt += 1) {
+      const state = org.state ?? (await load(connection, org));
       const nowMs = deps.now();
       const day = dayOf(org, connection, nowMs);
-      const window = requestWindowAt(nowMs, connection.rateLimit.windowSeconds);
-      const spill = spillWindowOf(window, nowMs);
-      const held = holder.lease;
-      if (held !== undefined && held.dayKey !== day.key) {
-        // A new quota day has a new item: the old day's lease goes back to the old item.
-        await writeRelease(organizationId, held.dayKey, {
-          leaseId: held.leaseId,
-          ...(held.feedback === undefined ? {} : { feedback: held.feedback }),
-        });
-        holder.lease = undefined;
+      if (state.blockedUntilMs !== undefined && state.blockedUntilMs > nowMs) {
+        if (state.blockedUntilMs > waitUntilMs) {
+          throw refuse(connection, 'window', state.blockedUntilMs, nowMs);
+        }
+        await sleep(state.blockedUntilMs - nowMs);
+        continue;
       }
+      const room = roomAt(connection, state, nowMs, share);
+      if (room.atMs !== undefined) {
+        if (room.atMs > waitUntilMs) {
+          throw refuse(
+            connection,
+            'window',
+            comeBackAt(connection, room.freeTimes, room.atMs),
+            nowMs,
+          );
+        }
+        // A slot frees within the short wait: wait for it here rather than defer. Waiters of
+        // other containers see the same free times, so each waits for one of those within the
+        // short wait at random, rather than all for the first (which only one of them can get).
+        const soon = room.freeTimes.filter((atMs) => atMs <= waitUntilMs);
+        const target = soon[Math.floor(random() * soon.length)] ?? room.atMs;
+        await sleep(Math.max(1, target - nowMs + random() * 5));
+        attempt -= 1; // a wait is not a write attempt
+        continue;
+      }
+      const free = viewSlots(state, slotCount, nowMs, timing).free;
+      // A random free slot: containers working from the same (possibly stale) view rarely
+      // pick the same one, so conditional-write conflicts stay rare.
+      const slot = free[Math.floor(random() * free.length)] as SlotChoice;
       const lease = holder.lease;
       const leaseId = lease?.leaseId ?? deps.newId();
+      const stampMs = nowMs + options.holdMs + options.transitMs;
       const write: AcquireWrite = {
         tableName: deps.tableName,
-        key: tableKeys.dailyQuota(organizationId, day.key),
-        windowStartMs: window.startMs,
-        ...(spill === undefined ? {} : { spillWindowStartMs: spill.startMs }),
-        windowBudget: connection.rateLimit.requests,
+        key: tableKeys.orgBudget(organizationId),
+        slot,
+        stampMs,
+        dayKey: day.key,
         dailyLimit: connection.dailyLimit,
         maxInFlight: connection.maxConcurrency,
         nowMs,
@@ -378,26 +500,35 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
         leaseExpiresAtMs: nowMs + options.leaseMs,
         lease: lease === undefined ? 'new' : 'held',
         ...(lease === undefined && expiredLeases !== undefined ? { expiredLeases } : {}),
-        staleWindows: staleWindows(org, window),
-        ...(lease?.feedback?.dayKey === day.key ? { feedback: lease.feedback } : {}),
+        staleDays: staleDays(state, day.key),
+        ...(lease?.restamp === undefined ? {} : { restamp: lease.restamp }),
+        ...(lease?.feedback === undefined ? {} : { feedback: lease.feedback }),
       };
       try {
         const result = await deps.dynamodb.send(new UpdateItemCommand(acquireUpdate(write)));
-        const state = readBudgetState(result.Attributes ?? {});
-        learn(connection, org, state, day, window, nowMs);
+        const granted = readBudgetState(result.Attributes ?? {});
+        org.state = granted;
         holder.lease = undefined; // now carried by the grant
-        await afterGrant(connection, state, day, window);
-        return { leaseId, day, window, spilled: spill !== undefined, dayUsed: state.dayUsed };
+        const dayUsed = granted.days.get(day.key) ?? 1;
+        learnDay(connection, org, granted, day, nowMs);
+        await afterGrant(connection, slot, dayUsed, granted, day);
+        return { leaseId, day, slot, stampMs, grantedAtMs: nowMs, dayUsed };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        org.state = error.Item === undefined ? undefined : readBudgetState(error.Item);
         const refusal = explainRefusal(error.Item, write);
         switch (refusal.kind) {
-          case 'no-item': {
-            holder.lease = undefined;
-            const created = await createDay(connection, org, day, window, spill, leaseId, nowMs);
-            if (created !== undefined) return created;
-            continue; // another container created it first
-          }
+          case 'no-item':
+            org.state = undefined;
+            continue;
+          case 'slot-taken':
+            if (lease?.restamp !== undefined && org.state !== undefined) {
+              const current = org.state.slots.get(lease.restamp.index);
+              if (current !== lease.restamp.grantStampMs) {
+                holder.lease = { ...lease, restamp: undefined };
+              }
+            }
+            continue;
           case 'daily-limit': {
             org.daySpent = { dayKey: day.key, untilMs: day.endMs };
             await checkQuotaAlerts(
@@ -412,15 +543,12 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
           case 'zoho-quota': {
             const untilMs = Math.max(refusal.resetAtMs ?? day.endMs, nowMs);
             org.daySpent = { dayKey: day.key, untilMs };
-            const state = readBudgetState(error.Item ?? {});
-            await checkQuotaAlerts(connection, day, state.dayUsed, { spent: true }, untilMs);
+            const used = org.state?.days.get(day.key) ?? 0;
+            await checkQuotaAlerts(connection, day, used, { spent: true }, untilMs);
             throw refuse(connection, 'daily-quota', untilMs, nowMs);
           }
-          case 'window': {
-            const full = refusal.windowStartMs === window.startMs ? window : (spill ?? window);
-            org.windowSpent = full;
-            throw refuse(connection, 'window', full.endMs, nowMs);
-          }
+          case 'blocked':
+            continue; // the loop's head waits or refuses
           case 'lease-lost':
             holder.lease = undefined;
             continue;
@@ -433,11 +561,15 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
               });
               continue;
             }
-            const untilMs = Math.min(
-              nowMs + options.inFlightRetryMs,
-              Math.max(nowMs, refusal.earliestExpiryMs),
-            );
-            throw refuse(connection, 'in-flight', untilMs, nowMs);
+            // In-flight calls end within a Zoho latency: look again for a place once or twice
+            // (each look is a write, so not more often), then defer.
+            const pauseMs = 250 + random() * 250;
+            if (deps.now() + pauseMs > waitUntilMs) {
+              throw refuse(connection, 'in-flight', nowMs + options.inFlightRetryMs, nowMs);
+            }
+            await sleep(pauseMs);
+            attempt -= 1;
+            continue;
           }
         }
       }
@@ -446,80 +578,65 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
     throw refuse(connection, 'in-flight', deps.now() + options.inFlightRetryMs, deps.now());
   };
 
-  const createDay = async (
+  /** Learns from the item a write returned whether the day is spent. */
+  const learnDay = (
     connection: Connection,
     org: OrgState,
+    state: BudgetState,
     day: QuotaDay,
-    window: RequestWindow,
-    spill: RequestWindow | undefined,
-    leaseId: string,
     nowMs: number,
-  ): Promise<Grant | undefined> => {
-    try {
-      await deps.dynamodb.send(
-        new PutItemCommand(
-          createDayPut({
-            tableName: deps.tableName,
-            key: tableKeys.dailyQuota(connection.booksOrganizationId, day.key),
-            windowStartMs: window.startMs,
-            ...(spill === undefined ? {} : { spillWindowStartMs: spill.startMs }),
-            leaseId,
-            leaseExpiresAtMs: nowMs + options.leaseMs,
-            expiresAtMs: day.endMs + options.dayRetentionDays * 86_400_000,
-            timeZone: connection.quotaTimeZone,
-            dailyLimit: connection.dailyLimit,
-            nowMs,
-          }),
-        ),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
-      throw error;
+  ): void => {
+    if ((state.days.get(day.key) ?? 0) >= connection.dailyLimit) {
+      org.daySpent = { dayKey: day.key, untilMs: day.endMs };
+    } else if (isZohoQuotaSpent(state, day.key, nowMs)) {
+      org.daySpent = { dayKey: day.key, untilMs: state.zohoResetAtMs ?? day.endMs };
     }
-    const state: BudgetState = {
-      dayUsed: 1,
-      dayCeiling: undefined,
-      zohoLimit: undefined,
-      zohoRemaining: undefined,
-      zohoResetAtMs: undefined,
-      windows: new Map([
-        [window.startMs, 1],
-        ...(spill === undefined ? [] : [[spill.startMs, 1] as const]),
-      ]),
-      leases: new Map([[leaseId, nowMs + options.leaseMs]]),
-    };
-    learn(connection, org, state, day, window, nowMs);
-    await afterGrant(connection, state, day, window);
-    return { leaseId, day, window, spilled: spill !== undefined, dayUsed: 1 };
   };
 
   const afterGrant = async (
     connection: Connection,
+    slot: SlotChoice,
+    dayUsed: number,
     state: BudgetState,
     day: QuotaDay,
-    window: RequestWindow,
   ): Promise<void> => {
-    if (state.windows.get(window.startMs) === 1) {
-      // Exactly one grant opens each window: it reports the window's budget, so the dashboard
-      // can draw ZohoCalls against ZohoBudget per period.
+    if (slot.index === 0) {
+      // Each slot is used at most once per window, and under load about once: the grant of
+      // slot 0 reports the window's budget, so the dashboard can draw ZohoCalls against
+      // ZohoBudget per period.
       count(METRICS.zohoBudget, connection, connection.rateLimit.requests);
     }
     const zoho = {
       ...(state.zohoLimit === undefined ? {} : { zohoLimit: state.zohoLimit }),
       ...(state.zohoRemaining === undefined ? {} : { zohoRemaining: state.zohoRemaining }),
     };
-    const percent = Math.round((state.dayUsed / connection.dailyLimit) * 100);
+    const percent = Math.round((dayUsed / connection.dailyLimit) * 100);
     count(METRICS.dailyQuotaUsedPercent, connection, Math.min(100, percent));
-    await checkQuotaAlerts(connection, day, state.dayUsed, zoho, day.endMs);
+    await checkQuotaAlerts(connection, day, dayUsed, zoho, day.endMs);
   };
 
   const makePermit = (connection: Connection, org: OrgState, grant: Grant): RequestPermit => {
     let released = false;
+    const restampOf = (endMs: number): Restamp => ({
+      index: grant.slot.index,
+      grantStampMs: grant.stampMs,
+      endMs,
+    });
     return {
+      usableUntilMs: grant.grantedAtMs + options.holdMs,
       async release(result: CallResult): Promise<ReleaseOutcome> {
         if (released) return {};
         released = true;
         const nowMs = deps.now();
+        if (result.unused === true) {
+          // Never sent: the slot and the day's count go back; the place is freed.
+          await writeRelease(connection, org, {
+            leaseId: grant.leaseId,
+            giveBack: { slot: grant.slot, stampMs: grant.stampMs, dayKey: grant.day.key },
+          });
+          org.gate.leave(undefined);
+          return {};
+        }
         count(METRICS.zohoCalls, connection);
         const feedback = quotaFeedbackFrom({
           rateLimit: result.rateLimit,
@@ -552,80 +669,49 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
             feedback.zohoResetAtMs ?? grant.day.endMs,
           );
         }
+        // The answer has arrived, so Zoho counted the call before now: the slot frees a window
+        // after now instead of after the pessimistic grant stamp.
+        const restamp = restampOf(nowMs);
         if (result.httpStatus !== 429) {
-          await passOn(org, connection.booksOrganizationId, {
-            leaseId: grant.leaseId,
-            dayKey: grant.day.key,
-            feedback,
-          });
+          await passOn(connection, org, { leaseId: grant.leaseId, feedback, restamp });
           return {};
         }
-        // Zoho refused although our count had room: another app shares the organization, or
-        // Zoho counts differently. Spend the rest of this window for every container, and say
-        // when to come back. A refusal for too many calls in flight (1070) spends nothing.
+        // Zoho refused although our log had room: another app shares the organization, or Zoho
+        // counts differently. Block the window for every container and say when to come back.
+        // A refusal for too many calls in flight (1070) blocks nothing.
         count(METRICS.zohoTooManyRequests, connection);
         const concurrency = String(result.zohoCode) === '1070';
-        if (!concurrency) org.windowSpent = grant.window;
+        const timing = timingOf(connection);
+        const blockUntilMs = concurrency ? undefined : slotFreeAt(nowMs, timing);
         deps.logger.warn('zoho refused a call within our budget', {
           org_id: connection.booksOrganizationId,
           http_status: 429,
           zoho_code: result.zohoCode,
         });
-        await writeRelease(connection.booksOrganizationId, grant.day.key, {
+        await writeRelease(connection, org, {
           leaseId: grant.leaseId,
+          restamp,
           ...(feedback === undefined ? {} : { feedback }),
-          ...(concurrency
-            ? {}
-            : {
-                spendWindow: {
-                  windowStartMs: grant.window.startMs,
-                  windowBudget: connection.rateLimit.requests,
-                },
-              }),
+          ...(blockUntilMs === undefined ? {} : { blockUntilMs }),
         });
         org.gate.leave(undefined);
         const untilMs = zohoSpent
           ? (feedback?.zohoResetAtMs ?? grant.day.endMs)
-          : concurrency
-            ? nowMs + options.inFlightRetryMs
-            : Math.max(grant.window.endMs, nowMs);
+          : (blockUntilMs ?? nowMs + options.inFlightRetryMs);
         return { retryAfterMs: untilMs - nowMs };
       },
     };
   };
 
-  /**
-   * MINIMAL SHARE (issue #12, backfill): work with `share` < 1 is counted in the same DynamoDB
-   * item but granted against a window budget of `share * requests`, and keeps its own in-memory
-   * state, so a window spent for the backfill is never taken as spent for live work. The
-   * limiter rewrite of issue #10 replaces this with its own `share` semantics.
-   */
-  const withShare = (
-    connection: Connection,
-    acquireOptions: AcquireOptions | undefined,
-  ): { connection: Connection; org: OrgState } => {
-    const share = acquireOptions?.share;
-    if (share === undefined || !Number.isFinite(share) || share >= 1) {
-      return { connection, org: orgOf(connection) };
-    }
-    // A share too small for one call still allows one: a share never starves its work.
-    const requests = Math.max(1, Math.floor(Math.max(0, share) * connection.rateLimit.requests));
-    const shared: Connection = { ...connection, rateLimit: { ...connection.rateLimit, requests } };
-    return {
-      connection: shared,
-      org: orgOf(shared, `${connection.booksOrganizationId}#share${requests}`),
-    };
-  };
-
   return {
-    precheck(full, acquireOptions) {
-      const { connection, org } = withShare(full, acquireOptions);
-      precheckAt(connection, org, deps.now());
+    precheck(connection, acquireOptions) {
+      precheckAt(connection, orgOf(connection), deps.now(), shareOf(acquireOptions));
     },
 
-    async acquire(full, acquireOptions) {
-      const { connection, org } = withShare(full, acquireOptions);
-      precheckAt(connection, org, deps.now());
+    async acquire(connection, acquireOptions) {
+      const org = orgOf(connection);
+      const share = shareOf(acquireOptions);
+      precheckAt(connection, org, deps.now(), share);
       const ticket = await org.gate.enter();
       if (ticket === undefined) {
         // This container's own calls for the organization kept the gate busy too long.
@@ -635,25 +721,18 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
       let grant: Grant;
       try {
         // Time passed while waiting: what was learned meanwhile may refuse this call.
-        precheckAt(connection, org, deps.now());
-        grant = await reserve(connection, org, holder);
+        precheckAt(connection, org, deps.now(), share);
+        grant = await reserve(connection, org, holder, share);
       } catch (error) {
-        await passOn(org, connection.booksOrganizationId, holder.lease);
+        await passOn(connection, org, holder.lease);
         throw error;
       }
-      const afterWriteMs = deps.now();
-      if (!grant.spilled && afterWriteMs >= grant.window.endMs - options.windowGuardMs / 2) {
-        // The write came back so late that the call could reach Zoho in the next window, where
-        // it is not counted and which other containers may already have filled. Drop the grant:
-        // a wasted slot is cheap, a 429 is not.
-        await passOn(org, connection.booksOrganizationId, {
-          leaseId: grant.leaseId,
-          dayKey: grant.day.key,
-          feedback: undefined,
-        });
-        throw refuse(connection, 'window', grant.window.endMs, afterWriteMs);
-      }
-      return makePermit(connection, org, grant);
+      const permit = makePermit(connection, org, grant);
+      if (deps.now() <= permit.usableUntilMs) return permit;
+      // The write came back so late (an overloaded container or DynamoDB) that the call could
+      // reach Zoho after the time its slot was stamped with: give it back unused and defer.
+      await permit.release({ unused: true });
+      throw refuse(connection, 'in-flight', deps.now() + options.inFlightRetryMs, deps.now());
     },
   };
 };

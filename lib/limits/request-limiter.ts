@@ -8,6 +8,11 @@ export interface CallResult {
   /** Zoho's body `code`, when the call failed with one (e.g. 1070 for too many in flight). */
   readonly zohoCode?: number | string;
   readonly rateLimit?: RateLimitInfo;
+  /**
+   * The call was never made (the work ended before it, or the permit grew too old to use): its
+   * slot and daily count are given back to the organization.
+   */
+  readonly unused?: boolean;
 }
 
 /** What the limiter concluded from a finished call. */
@@ -22,6 +27,12 @@ export interface ReleaseOutcome {
 
 /** Permission for one Zoho Books call; release it exactly once when the call has finished. */
 export interface RequestPermit {
+  /**
+   * The request must be sent by then (epoch ms, the limiter's clock): the budget counted the call
+   * as reaching Zoho no later than a margin after the grant. Past it, release it `unused` and
+   * acquire again.
+   */
+  readonly usableUntilMs: number;
   /** Never throws: a failed release only leaves a lease to expire. */
   release(result: CallResult): Promise<ReleaseOutcome>;
 }

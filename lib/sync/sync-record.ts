@@ -3,6 +3,7 @@ import type { Connection } from '../config';
 import { crashPoint } from '../crash-point';
 import { RecordBusyError, SyncDataError } from '../failures/errors';
 import type { RequestLimiter } from '../limits/request-limiter';
+import { reservePermit } from '../limits/reserved-permit';
 import type { Logger } from '../observability';
 import {
   type BooksClient,
@@ -181,12 +182,29 @@ const isInvoiceModule = (crmModule: SyncedCrmModule): boolean =>
  * (`payloadHash`). Every write is an update by the mapped id or an upsert keyed on the unique
  * `cf_crm_id` custom field (or, where that is not offered, a search-then-create under the
  * lease), so replaying this function after a crash at any line lands on the same Books record.
+ *
+ * The first Books permit is taken before the CRM read (see `reservePermit`): work that cannot
+ * reach Books now is deferred before it spends a CRM call. A permit no call used goes back.
  */
 export const syncRecord = async (
   deps: SyncRecordDeps,
   connection: Connection,
   message: RecordKey,
   options: SyncRecordOptions = {},
+): Promise<SyncResult> => {
+  const limiter = reservePermit(deps.limiter, await deps.limiter.acquire(connection), deps.now);
+  try {
+    return await syncUnderPermit({ ...deps, limiter }, connection, message, options);
+  } finally {
+    await limiter.giveBackUnused();
+  }
+};
+
+const syncUnderPermit = async (
+  deps: SyncRecordDeps,
+  connection: Connection,
+  message: RecordKey,
+  options: SyncRecordOptions,
 ): Promise<SyncResult> => {
   const { crmModule, crmRecordId } = message;
   if (isInvoiceModule(crmModule)) {

@@ -14,10 +14,11 @@ import {
 import { logger, type MetricsRecorder } from '../../../lib/observability';
 import { createTestEnvironment, type TestEnvironment } from '../../helpers/local-environment';
 
-// A date in the future on purpose: DynamoDB Local's TTL sweeper runs on the real clock and would
-// delete budget items whose ttl lies in the real past in the middle of a test.
-// A window boundary: 2035-02-19T10:00:00Z. Every test gets its own organization id.
+// 2035-02-19T10:00:00Z. Every test gets its own organization id, so its own budget item.
 const WINDOW_START = Date.parse('2035-02-19T10:00:00.000Z');
+const DAY = '2035-02-19';
+/** A window of 60 s plus twice the default clock skew of 200 ms. */
+const SLOT_REUSE_MS = 60_400;
 
 let env: TestEnvironment;
 let orgSequence = 0;
@@ -72,14 +73,23 @@ const recordingMetrics = () => {
   return { points, recorder };
 };
 
-/** One "container": its own limiter instance, sharing only the table. */
-const container = (now: () => number, extra: Partial<RequestLimiterDeps> = {}): RequestLimiter =>
+/**
+ * One "container": its own limiter instance, sharing only the table. Its short waits move the
+ * manual clock instead of sleeping, and its random picks are the first slot and no jitter unless
+ * a test says otherwise.
+ */
+const container = (
+  clock: ReturnType<typeof manualClock>,
+  extra: Partial<RequestLimiterDeps> = {},
+): RequestLimiter =>
   createRequestLimiter({
     dynamodb: env.clients.dynamodb,
     tableName: env.resources.tableName,
-    now,
+    now: clock.now,
     newId: randomUUID,
     logger,
+    sleep: async (ms) => clock.advance(ms),
+    random: () => 0,
     ...extra,
   });
 
@@ -92,27 +102,30 @@ const refusal = async (attempt: Promise<unknown>): Promise<BudgetExhaustedError>
   return error as BudgetExhaustedError;
 };
 
-const readDay = async (connection: Connection, day: string) =>
+const readBudget = async (connection: Connection) =>
   (
     await env.clients.dynamodb.send(
       new GetItemCommand({
         TableName: env.resources.tableName,
-        Key: toKeyAttributes(tableKeys.dailyQuota(connection.booksOrganizationId, day)),
+        Key: toKeyAttributes(tableKeys.orgBudget(connection.booksOrganizationId)),
         ConsistentRead: true,
       }),
     )
   ).Item;
+
+const slotStamps = (item: Awaited<ReturnType<typeof readBudget>>) =>
+  Object.values(item?.slots?.M ?? {}).map((value) => Number(value.N));
 
 describe('request limiter (DynamoDB Local)', () => {
   beforeAll(async () => {
     env = await createTestEnvironment();
   });
 
-  it('grants the window budget across containers and defers the next call to the window end', async () => {
+  it('grants N calls per window across containers and defers the next to when a slot frees', async () => {
     // Prepare
     const clock = manualClock(WINDOW_START + 1_000);
     const connection = connectionFor({ rateLimit: { requests: 10, windowSeconds: 60 } });
-    const containers = [container(clock.now), container(clock.now), container(clock.now)];
+    const containers = [container(clock), container(clock), container(clock)];
 
     // Act: ten calls spread over three containers, then an eleventh.
     for (let call = 0; call < 10; call += 1) {
@@ -121,47 +134,121 @@ describe('request limiter (DynamoDB Local)', () => {
     }
     const refused = await refusal(containers[0]?.acquire(connection) ?? Promise.resolve());
 
-    // Assess
+    // Assess: the eleventh comes back when the first slot frees, not at some window's end.
     expect(refused.budget).toBe('window');
-    expect(refused.retryAfterMs).toBe(59_000);
+    expect(refused.retryAfterMs).toBe(SLOT_REUSE_MS);
     expect(refused.disposition).toBe('defer');
-    const item = await readDay(connection, '2035-02-19');
-    expect(item?.[`w${WINDOW_START}`]?.N).toBe('10');
-    expect(item?.dayUsed?.N).toBe('10');
+    const item = await readBudget(connection);
+    // Each slot holds its call's end, not the pessimistic grant stamp.
+    expect(slotStamps(item)).toStrictEqual(Array(10).fill(WINDOW_START + 1_000));
+    expect(item?.[`d${DAY}`]?.N).toBe('10');
     expect(item?.leases?.M).toStrictEqual({});
 
-    // A new window needs no reset: its counter starts by itself.
-    clock.advance(60_000);
+    // Sliding: one moment too early is still refused, then the slot is free.
+    clock.advance(SLOT_REUSE_MS - 1_001); // more than the short wait away
+    expect((await refusal(containers[1]?.acquire(connection) ?? Promise.resolve())).budget).toBe(
+      'window',
+    );
+    clock.advance(1_001);
     const permit = await containers[2]?.acquire(connection);
     await permit?.release({ httpStatus: 200 });
   });
 
-  it('refuses without asking DynamoDB once a container knows its window is full', async () => {
+  it('spreads deferred calls over the moments the busy slots free', async () => {
+    const clock = manualClock(WINDOW_START + 30_000);
+    const connection = connectionFor({ rateLimit: { requests: 4, windowSeconds: 60 } });
+    const early = container(clock);
+    for (let call = 0; call < 4; call += 1) {
+      await (await early.acquire(connection)).release({ httpStatus: 200 });
+      clock.advance(10_000);
+    }
+    // Slots free at +60.4 s, +70.4 s, +80.4 s, +90.4 s from the calls' start.
+    const deferredAt = async (pick: number) => {
+      const late = container(clock, { random: () => pick });
+      return (await refusal(late.acquire(connection))).retryAfterMs + clock.now();
+    };
+    const start = WINDOW_START + 30_000;
+    expect(await deferredAt(0)).toBe(start + SLOT_REUSE_MS);
+    // The last of four slots, plus up to one slot interval (60 s / 4) of jitter.
+    expect(await deferredAt(0.99)).toBe(Math.ceil(start + 30_000 + SLOT_REUSE_MS + 0.99 * 15_000));
+  });
+
+  it('waits in memory instead of deferring when the next slot frees within a second', async () => {
+    const clock = manualClock(WINDOW_START + 60_000);
+    const connection = connectionFor({ rateLimit: { requests: 1, windowSeconds: 60 } });
+    const limiter = container(clock);
+    await (await limiter.acquire(connection)).release({ httpStatus: 200 });
+    clock.advance(SLOT_REUSE_MS - 700);
+
+    const permit = await container(clock).acquire(connection);
+
+    expect(clock.now()).toBe(WINDOW_START + 60_000 + SLOT_REUSE_MS);
+    await permit.release({ httpStatus: 200 });
+  });
+
+  it('refuses without asking DynamoDB once a container knows every slot is busy', async () => {
     const clock = manualClock(WINDOW_START + 120_000 + 500);
     const connection = connectionFor({ rateLimit: { requests: 1, windowSeconds: 60 } });
-    const limiter = container(clock.now);
+    const limiter = container(clock);
     const permit = await limiter.acquire(connection);
     await permit.release({ httpStatus: 200 });
 
     expect(() => limiter.precheck?.(connection)).toThrow(BudgetExhaustedError);
   });
 
-  it('counts a call in the last moments of a window in the next window too', async () => {
-    const clock = manualClock(WINDOW_START + 60_000 - 100);
-    const connection = connectionFor({ rateLimit: { requests: 2, windowSeconds: 60 } });
-    const limiter = container(clock.now);
-    const permit = await limiter.acquire(connection);
-    await permit.release({ httpStatus: 200 });
-
-    const item = await readDay(connection, '2035-02-19');
-    expect(item?.[`w${WINDOW_START}`]?.N).toBe('1');
-    expect(item?.[`w${WINDOW_START + 60_000}`]?.N).toBe('1');
+  it('shares one budget between two connections to the same organization', async () => {
+    const clock = manualClock(WINDOW_START + 150_000);
+    const first = connectionFor({ rateLimit: { requests: 2, windowSeconds: 60 } });
+    const second = toConnection('conn-same-org', {
+      dataCenter: 'com',
+      clientId: '1000.OTHER',
+      clientSecret: 'other-client-secret',
+      refreshToken: '1000.refresh.other',
+      booksOrganizationId: first.booksOrganizationId,
+      plan: 'professional',
+      webhookSecret: 'webhook-secret-for-the-other-connection',
+      rateLimit: { requests: 2, windowSeconds: 60 },
+    });
+    const limiter = container(clock);
+    for (let call = 0; call < 2; call += 1) {
+      await (await limiter.acquire(first)).release({ httpStatus: 200 });
+    }
+    expect((await refusal(container(clock).acquire(second))).budget).toBe('window');
   });
 
-  it('caps the calls in flight across containers and frees a slot on release', async () => {
+  it('gives an unused permit back: its slot and its daily count', async () => {
+    const clock = manualClock(WINDOW_START + 170_000);
+    const connection = connectionFor({ rateLimit: { requests: 1, windowSeconds: 60 } });
+    const permit = await container(clock).acquire(connection);
+    expect(permit.usableUntilMs).toBe(clock.now() + 5_000); // the permit-hold margin
+
+    await permit.release({ unused: true });
+
+    const again = await container(clock).acquire(connection);
+    await again.release({ httpStatus: 200 });
+    expect((await readBudget(connection))?.[`d${DAY}`]?.N).toBe('1');
+  });
+
+  it('grants a call of a smaller share only while the window is used below that share', async () => {
+    const clock = manualClock(WINDOW_START + 175_000);
+    const connection = connectionFor({ rateLimit: { requests: 10, windowSeconds: 60 } });
+    const limiter = container(clock);
+    for (let call = 0; call < 5; call += 1) {
+      await (await limiter.acquire(connection, { share: 0.5 })).release({ httpStatus: 200 });
+      clock.advance(1_000);
+    }
+
+    const refused = await refusal(container(clock).acquire(connection, { share: 0.5 }));
+    // The first of the five slots must free before the window is below half again.
+    expect(refused.retryAfterMs).toBe(WINDOW_START + 175_000 + SLOT_REUSE_MS - clock.now());
+    const live = await limiter.acquire(connection); // share 1: the other half is there
+    await live.release({ httpStatus: 200 });
+  });
+
+  it('caps the calls in flight across containers and frees a place on release', async () => {
     const clock = manualClock(WINDOW_START + 180_000 + 1_000);
     const connection = connectionFor({ maxConcurrency: 2 });
-    const [a, b, c] = [container(clock.now), container(clock.now), container(clock.now)];
+    const [a, b, c] = [container(clock), container(clock), container(clock)];
     const first = await a.acquire(connection);
     await b.acquire(connection);
 
@@ -177,16 +264,16 @@ describe('request limiter (DynamoDB Local)', () => {
   it('drops the lease of a container that died between acquire and release once it expires', async () => {
     const clock = manualClock(WINDOW_START + 240_000 + 1_000);
     const connection = connectionFor({ maxConcurrency: 1 });
-    const dead = container(clock.now, { leaseMs: 10_000 });
+    const dead = container(clock, { leaseMs: 10_000 });
     await dead.acquire(connection); // never released
 
-    const survivor = container(clock.now, { leaseMs: 10_000 });
+    const survivor = container(clock, { leaseMs: 10_000 });
     expect((await refusal(survivor.acquire(connection))).budget).toBe('in-flight');
 
     clock.advance(10_001);
     const permit = await survivor.acquire(connection);
     await permit.release({ httpStatus: 200 });
-    const item = await readDay(connection, '2035-02-19');
+    const item = await readBudget(connection);
     expect(item?.leases?.M).toStrictEqual({});
   });
 
@@ -196,16 +283,10 @@ describe('request limiter (DynamoDB Local)', () => {
     // A client of its own, with the benchmark's SDK middleware counting what it sends.
     const dynamodb = createAwsClients({ region: 'us-east-1' }).dynamodb;
     const calls = countDynamoDbCalls(dynamodb);
-    const counting = createRequestLimiter({
-      dynamodb,
-      tableName: env.resources.tableName,
-      now: clock.now,
-      newId: randomUUID,
-      logger,
-    });
+    const counting = container(clock, { dynamodb });
 
-    // The day's item exists already (another container made today's first call).
-    await (await container(clock.now).acquire(connection)).release({ httpStatus: 200 });
+    // The item exists already (another container made the organization's first call).
+    await (await container(clock).acquire(connection)).release({ httpStatus: 200 });
 
     // Three records of one batch want a Books call at once.
     const permits = [
@@ -213,36 +294,42 @@ describe('request limiter (DynamoDB Local)', () => {
       counting.acquire(connection),
       counting.acquire(connection),
     ];
-    for (const permit of permits) await (await permit).release({ httpStatus: 200 });
+    for (const permit of permits) {
+      clock.advance(100);
+      await (await permit).release({ httpStatus: 200 });
+    }
 
-    // Three acquire writes, and one release when the last call finds no one waiting.
-    expect(calls.byCommand()).toStrictEqual({ UpdateItemCommand: 4 });
-    const item = await readDay(connection, '2035-02-19');
-    expect(item?.dayUsed?.N).toBe('4');
+    // A first read, three acquire writes (each restamping the previous call's slot), and one
+    // release when the last call finds no one waiting.
+    expect(calls.byCommand()).toStrictEqual({ GetItemCommand: 1, UpdateItemCommand: 4 });
+    const item = await readBudget(connection);
+    expect(item?.[`d${DAY}`]?.N).toBe('4');
     expect(item?.leases?.M).toStrictEqual({});
+    // Every slot holds its call's end: none is left at its grant stamp (grant + 3 s).
+    expect(slotStamps(item).every((stamp) => stamp <= clock.now())).toBe(true);
   });
 
-  it('spends the rest of the window for every container after a 429 and says when to retry', async () => {
+  it('blocks the window for every container after a 429 and says when to retry', async () => {
     const clock = manualClock(WINDOW_START + 360_000 + 15_000);
     const connection = connectionFor();
     const metrics = recordingMetrics();
-    const a = container(clock.now, { metrics: metrics.recorder });
-    const b = container(clock.now);
+    const a = container(clock, { metrics: metrics.recorder });
+    const b = container(clock);
 
     const permit = await a.acquire(connection);
     const outcome = await permit.release({ httpStatus: 429, zohoCode: 44 });
 
-    expect(outcome.retryAfterMs).toBe(45_000);
+    expect(outcome.retryAfterMs).toBe(SLOT_REUSE_MS);
     expect(metrics.points).toContainEqual({ name: 'ZohoTooManyRequests', value: 1 });
     expect((await refusal(b.acquire(connection))).budget).toBe('window');
-    const item = await readDay(connection, '2035-02-19');
-    expect(item?.[`w${WINDOW_START + 360_000}`]?.N).toBe('100');
+    const item = await readBudget(connection);
+    expect(item?.blockedUntilMs?.N).toBe(String(clock.now() + SLOT_REUSE_MS));
   });
 
-  it('spends nothing of the window after a 429 for too many calls in flight (1070)', async () => {
+  it('blocks nothing after a 429 for too many calls in flight (1070)', async () => {
     const clock = manualClock(WINDOW_START + 420_000 + 1_000);
     const connection = connectionFor();
-    const limiter = container(clock.now);
+    const limiter = container(clock);
     const permit = await limiter.acquire(connection);
     const outcome = await permit.release({ httpStatus: 429, zohoCode: 1070 });
     expect(outcome.retryAfterMs).toBe(1_000);
@@ -254,25 +341,25 @@ describe('request limiter (DynamoDB Local)', () => {
     // 2035-02-19T18:00Z is 23:30 in Kolkata: the quota day ends at 18:30Z.
     const clock = manualClock(Date.parse('2035-02-19T18:00:00.000Z'));
     const connection = connectionFor({ dailyLimit: 3, quotaTimeZone: 'Asia/Kolkata' });
-    const limiter = container(clock.now);
+    const limiter = container(clock);
     for (let call = 0; call < 3; call += 1) {
       await (await limiter.acquire(connection)).release({ httpStatus: 200 });
     }
-    const other = container(clock.now);
+    const other = container(clock);
     const refused = await refusal(other.acquire(connection));
     expect(refused.budget).toBe('daily-quota');
     expect(refused.retryAfterMs).toBe(30 * 60_000);
-    expect((await readDay(connection, '2035-02-19'))?.dayUsed?.N).toBe('3');
+    expect((await readBudget(connection))?.[`d${DAY}`]?.N).toBe('3');
 
     clock.set(Date.parse('2035-02-19T18:30:00.000Z'));
     await (await other.acquire(connection)).release({ httpStatus: 200 });
-    expect((await readDay(connection, '2035-02-20'))?.dayUsed?.N).toBe('1');
+    expect((await readBudget(connection))?.['d2035-02-20']?.N).toBe('1');
   });
 
   it("stops at Zoho's own remaining count and resumes at Zoho's reset time", async () => {
     const clock = manualClock(WINDOW_START + 480_000 + 1_000);
     const connection = connectionFor({ maxConcurrency: 1 });
-    const limiter = container(clock.now);
+    const limiter = container(clock);
 
     // Another app used the organization's quota: Zoho says 1 call is left, reset in 600 s.
     const permit = await limiter.acquire(connection);
@@ -282,11 +369,11 @@ describe('request limiter (DynamoDB Local)', () => {
     });
     await (await limiter.acquire(connection)).release({ httpStatus: 200 });
 
-    const other = container(clock.now);
+    const other = container(clock);
     const refused = await refusal(other.acquire(connection));
     expect(refused.budget).toBe('daily-quota');
     expect(refused.retryAfterMs).toBe(600_000);
-    const item = await readDay(connection, '2035-02-19');
+    const item = await readBudget(connection);
     expect(item?.zohoRemaining?.N).toBe('1');
     expect(item?.dayCeiling?.N).toBe('2');
 
@@ -298,7 +385,7 @@ describe('request limiter (DynamoDB Local)', () => {
     const clock = manualClock(WINDOW_START + 540_000 + 1_000);
     const connection = connectionFor({ dailyLimit: 10 });
     const alerts = recordingAlerts();
-    const containers = [0, 1, 2].map(() => container(clock.now, { alerts: alerts.publisher }));
+    const containers = [0, 1, 2].map(() => container(clock, { alerts: alerts.publisher }));
 
     for (let call = 0; call < 10; call += 1) {
       await (await containers[call % 3]?.acquire(connection))?.release({ httpStatus: 200 });

@@ -18,10 +18,11 @@ import { drainQueue, peekMessages, queueDepth } from '../../helpers/queues';
 
 const ORG_ID = '60040000001';
 const CONNECTION_ID = 'throttled';
-// In the future on purpose (DynamoDB Local's TTL sweeper runs on the real clock). Two seconds
-// before a window ends, so a deferral to the window's end is a two-second SQS delay.
-const WINDOW_START = Date.parse('2035-02-19T10:00:00.000Z');
-const START = WINDOW_START + 58_000;
+// A short window, so that the block after a 429 (window + twice the clock skew margin, 2.4 s)
+// is a three-second SQS delay.
+const WINDOW_SECONDS = 2;
+const START = Date.parse('2035-02-19T10:00:00.000Z');
+const BLOCK_MS = WINDOW_SECONDS * 1000 + 400;
 
 describe('a 429 from Zoho within our budget', () => {
   let env: TestEnvironment;
@@ -62,13 +63,14 @@ describe('a 429 from Zoho within our budget', () => {
       booksOrganizationId: ORG_ID,
       plan: 'professional',
       webhookSecret: 'webhook-secret-for-throttled',
+      rateLimit: { requests: 100, windowSeconds: WINDOW_SECONDS },
     };
     simulator.addClient({
       clientId: secret.clientId,
       clientSecret: secret.clientSecret,
       refreshToken: secret.refreshToken,
     });
-    simulator.addOrganization({ organizationId: ORG_ID });
+    simulator.addOrganization({ organizationId: ORG_ID, windowSeconds: WINDOW_SECONDS });
     seedCrmAccounts(simulator, recordIds);
     await env.putConnection(CONNECTION_ID, secret);
     worker = newContainer();
@@ -78,7 +80,7 @@ describe('a 429 from Zoho within our budget', () => {
     await simulator?.stop();
   });
 
-  it('defers the message to the end of the window and counts the 429', async () => {
+  it('defers the message until the window has passed and counts the 429', async () => {
     // Another app spent the organization's minute: Zoho refuses although our count is at 0.
     simulator.injectFault({
       pathPattern: '^/books/v3/contacts',
@@ -95,21 +97,21 @@ describe('a 429 from Zoho within our budget', () => {
     expect(orgStats()?.tooManyRequests).toBe(1);
     expect(simulator.books.contacts(ORG_ID)).toStrictEqual([]);
     expect(metricPoints).toContain('ZohoTooManyRequests');
-    // Re-sent with a delay until the window's end: in the queue, not yet visible.
+    // Re-sent with a delay until the window has passed: in the queue, not yet visible.
     expect(await peekMessages(env.clients.sqs, env.resources.syncQueueUrl)).toStrictEqual([]);
     expect(await queueDepth(env.clients.sqs, env.resources.syncQueueUrl)).toBe(1);
   });
 
-  it('lowers the budget to nothing for the rest of the window, in every container', async () => {
+  it('blocks the budget for a whole window, in every container', async () => {
     const calls = orgStats()?.calls;
-    const window = await env.clients.dynamodb.send(
+    const budget = await env.clients.dynamodb.send(
       new GetItemCommand({
         TableName: env.resources.tableName,
-        Key: toKeyAttributes(tableKeys.dailyQuota(ORG_ID, '2035-02-19')),
+        Key: toKeyAttributes(tableKeys.orgBudget(ORG_ID)),
         ConsistentRead: true,
       }),
     );
-    expect(window.Item?.[`w${WINDOW_START}`]?.N).toBe('100');
+    expect(budget.Item?.blockedUntilMs?.N).toBe(String(START + BLOCK_MS));
 
     // The same container knows it; a fresh one learns it from DynamoDB. Neither calls Zoho.
     await enqueue([recordIds[1] ?? '']);
@@ -119,8 +121,8 @@ describe('a 429 from Zoho within our budget', () => {
   });
 
   it('syncs both changes once the window has passed', async () => {
-    nowMs = WINDOW_START + 60_000 + 500;
-    // The deferrals were two-second SQS delays: wait for them on the queue, not on a timer.
+    nowMs = START + BLOCK_MS;
+    // The deferrals were three-second SQS delays: wait for them on the queue, not on a timer.
     for (let round = 0; round < 5 && simulator.books.contacts(ORG_ID).length < 2; round += 1) {
       await deliverBatch({
         sqs: env.clients.sqs,
