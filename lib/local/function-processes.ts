@@ -19,7 +19,7 @@ const MAX_RESTART_DELAY_MS = 5_000;
 const FIRST_RESTART_DELAY_MS = 200;
 /** A process that ran this long before dying was not crash-looping: restart it at once. */
 const STABLE_AFTER_MS = 10_000;
-const START_TIMEOUT_MS = 60_000;
+const START_TIMEOUT_MS = 120_000;
 const STOP_TIMEOUT_MS = 10_000;
 
 export type FunctionProcessSpec =

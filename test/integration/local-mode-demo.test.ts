@@ -32,6 +32,7 @@ describe('local mode with --connections 2', () => {
   let local: LocalMode;
   let stateDir: string;
 
+  // Starting three function processes (each loads its handlers) takes a while on a busy machine.
   beforeAll(async () => {
     stateDir = await mkdtemp(join(tmpdir(), 'zoho-sync-local-demo-'));
     const prefix = `t${randomUUID().slice(0, 8)}`;
@@ -43,7 +44,7 @@ describe('local mode with --connections 2', () => {
       secretPrefix: `zoho-sync-${prefix}/`,
       functionEnv: { POWERTOOLS_METRICS_DISABLED: 'true' },
     });
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await local?.stop();

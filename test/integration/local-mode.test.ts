@@ -90,6 +90,7 @@ describe('local mode with two --connection files', () => {
     });
   };
 
+  // Starting three function processes (each loads its handlers) takes a while on a busy machine.
   beforeAll(async () => {
     simulator = await startZohoSimulator();
     for (const connection of CONNECTIONS) {
@@ -146,7 +147,7 @@ describe('local mode with two --connection files', () => {
       functionEnv: { POWERTOOLS_METRICS_DISABLED: 'true' },
     });
     console.info(`local mode started in ${local.startedInMs} ms`);
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await local?.stop();
