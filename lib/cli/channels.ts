@@ -165,7 +165,7 @@ export const renderRenewal = (summary: RenewChannelsSummary, io: CliIo): string 
         case 'renewed':
           return `${result.connectionId}: ${paint('green', 'renewed')} (${result.reason}), channel ${result.channelId} expires ${formatTime(result.expiresAtMs)}`;
         case 'skipped':
-          return `${result.connectionId}: ${paint('yellow', 'skipped')}: no connection secret`;
+          return `${result.connectionId}: ${paint('yellow', 'skipped')}: ${result.reason === 'no-webhook-secret' ? 'no webhook secret' : 'no connection secret'}`;
         default:
           return `${result.connectionId}: ${paint('red', 'FAILED')} (${result.entryId}): ${result.message}`;
       }

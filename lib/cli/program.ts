@@ -14,6 +14,12 @@ import { runDoctor } from '../doctor/run-doctor';
 import { logger, redactingJsonReplacer } from '../observability';
 import { SYNCED_CRM_MODULES } from '../sync/crm-modules';
 import { setupConnection } from '../tokens';
+import {
+  finishWebhookSecretRotation,
+  migrateAllLegacyWebhookSecrets,
+  migrateLegacyWebhookSecret,
+  startWebhookSecretRotation,
+} from '../webhooks/webhook-secret-rotation';
 import { createAccountsClient } from '../zoho';
 import {
   parseModules,
@@ -37,6 +43,12 @@ import {
 } from './commands';
 import { renderDoctorReport } from './doctor';
 import { collectStatus, renderStatus } from './status';
+import {
+  renderMigration,
+  renderRotationFinished,
+  renderRotationStarted,
+  rotationDeps,
+} from './webhook-secret';
 
 /** What an action needs: the target, the shared context, the output. */
 export interface CliRuntime {
@@ -398,6 +410,58 @@ export const createProgram = (io: CliIo, onExit: (code: number) => void): Comman
       );
       runtime.report(command, summary, () => renderRenewal(summary, io));
       if (summary.failed > 0) runtime.fail(EXIT.failed);
+    });
+
+  const webhookSecret = program
+    .command('webhook-secret')
+    .description("a connection's webhook secret (zoho-sync/<id>/webhook)");
+  webhookSecret
+    .command('rotate')
+    .description(
+      'add a next webhook secret (both accepted), move the notification channel to it and print the CRM settings to change; --finish retires the old one',
+    )
+    .addOption(connectionOption().makeOptionMandatory())
+    .option('--finish', 'retire the old secret once every CRM webhook sends the new one')
+    .action(async (options: Record<string, unknown>, command: Command) => {
+      const connectionId = requireConnection(options.connection);
+      const deps = rotationDeps(await runtime.target(command));
+      if (options.finish === true) {
+        io.out(renderRotationFinished(await finishWebhookSecretRotation(deps, connectionId)));
+        return;
+      }
+      const started = await startWebhookSecretRotation(deps, connectionId);
+      io.out(renderRotationStarted(started, deps.baseUrl));
+      if (started.channel.status === 'failed') runtime.fail(EXIT.failed);
+    });
+  webhookSecret
+    .command('migrate')
+    .description(
+      'move a webhook secret kept inside the credentials (before the split) to its own secret, and remove it from the credentials',
+    )
+    .addOption(connectionOption())
+    .option('--all', 'every connection')
+    .addOption(jsonOption())
+    .action(async (options: Record<string, unknown>, command: Command) => {
+      const connectionId = typeof options.connection === 'string' ? options.connection : undefined;
+      if ((connectionId === undefined) === (options.all !== true)) {
+        throw new UsageError('webhook-secret migrate needs either --connection <id> or --all');
+      }
+      // Secrets Manager only, as setup: no table or queue is needed.
+      const deps =
+        targetOptionsOf(command).local === true
+          ? {
+              secretsManager: (await runtime.target(command)).clients.secretsManager,
+              secretPrefix: (await runtime.target(command)).config.secretPrefix,
+            }
+          : { secretsManager: createAwsClients().secretsManager, secretPrefix: loadSecretPrefix() };
+      const results =
+        connectionId === undefined
+          ? await migrateAllLegacyWebhookSecrets(deps)
+          : [await migrateLegacyWebhookSecret(deps, connectionId)];
+      runtime.report(command, results, () => renderMigration(results, deps.secretPrefix));
+      if (results.some((result) => result.outcome === 'no-webhook-secret')) {
+        runtime.fail(EXIT.failed);
+      }
     });
 
   return program;

@@ -5,3 +5,16 @@ export { parseWebhookBody } from './parse-webhook-body';
 export { createWebhookDeps } from './webhook-deps';
 export { MAX_RECORDS_PER_WEBHOOK, toWebhookPayload, type WebhookPayload } from './webhook-payload';
 export type { WebhookAccepted, WebhookRequest } from './webhook-request';
+export {
+  copyLegacyWebhookSecrets,
+  finishWebhookSecretRotation,
+  type LegacyCopySummary,
+  type MigrationOutcome,
+  type MigrationResult,
+  migrateAllLegacyWebhookSecrets,
+  migrateLegacyWebhookSecret,
+  type RotationFinished,
+  type RotationStarted,
+  startWebhookSecretRotation,
+  type WebhookSecretRotationDeps,
+} from './webhook-secret-rotation';
