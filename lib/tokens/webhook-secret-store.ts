@@ -89,8 +89,10 @@ export const WEBHOOK_SECRET_CACHE_TTL_MS = 30_000;
  * A token that matches neither cached secret is checked again against Secrets Manager once the
  * copy is this old, so a secret added by `rotate` is accepted within seconds while a flood of
  * wrong tokens costs at most one read per connection and container in this interval.
+ * `rotate` waits longer than this before it hands the new secret to Zoho, so no container can
+ * refuse it.
  */
-export const WEBHOOK_SECRET_RECHECK_AFTER_MS = 5_000;
+export const WEBHOOK_SECRET_RECHECK_AFTER_MS = 2_000;
 
 export interface WebhookSecretStoreDeps extends WebhookSecretDeps {
   /** @default WEBHOOK_SECRET_CACHE_TTL_MS; never longer than that. */

@@ -1,9 +1,21 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { connectionSecretId } from '../config';
 import type { ChannelRenewalResult } from '../notifications/renew-channels';
 import { listConnectionIds } from '../tokens/list-connections';
 import { generateWebhookSecret, readRawCredentials } from '../tokens/setup-connection';
-import { readWebhookSecret, writeWebhookSecret } from '../tokens/webhook-secret-store';
+import {
+  readWebhookSecret,
+  WEBHOOK_SECRET_RECHECK_AFTER_MS,
+  writeWebhookSecret,
+} from '../tokens/webhook-secret-store';
+
+/**
+ * How long `rotate` waits between storing the next secret and giving it to Zoho (channel) and
+ * the operator (CRM settings): longer than any webhook container keeps a copy it would not check
+ * again on a mismatch, so the first request signed with the new secret is accepted everywhere.
+ */
+export const NEXT_SECRET_PROPAGATION_MS = WEBHOOK_SECRET_RECHECK_AFTER_MS + 500;
 
 export interface WebhookSecretRotationDeps {
   readonly secretsManager: SecretsManagerClient;
@@ -15,6 +27,8 @@ export interface WebhookSecretRotationDeps {
   readonly renewChannel: (connectionId: string) => Promise<ChannelRenewalResult>;
   /** @default generateWebhookSecret (32 random URL-safe characters) */
   readonly generateSecret?: () => string;
+  /** @default timers/promises setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 export interface RotationStarted {
@@ -171,6 +185,7 @@ export const startWebhookSecretRotation = async (
       webhookSecret: current.webhookSecret,
       nextWebhookSecret,
     });
+    await (deps.sleep ?? ((ms) => sleep(ms)))(NEXT_SECRET_PROPAGATION_MS);
   }
   const channel = await deps.renewChannel(connectionId);
   return { connectionId, nextWebhookSecret, alreadyStarted, channel };
