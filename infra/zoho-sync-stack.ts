@@ -11,6 +11,7 @@ import { ScheduledFunction } from './constructs/scheduled-function';
 import { StateTable } from './constructs/state-table';
 import { SyncQueue } from './constructs/sync-queue';
 import { SyncWorker } from './constructs/sync-worker';
+import { WebhookSecretMigration } from './constructs/webhook-secret-migration';
 import { type FunctionDefaults, functionEntry } from './function-defaults';
 import type { ZohoSyncSettings } from './settings';
 
@@ -120,6 +121,7 @@ export class ZohoSyncStack extends Stack {
   readonly alerts: AlertTopic;
   readonly secrets: ConnectionSecrets;
   readonly ingest: HttpIngest;
+  readonly webhookSecretMigration: WebhookSecretMigration;
   readonly worker: SyncWorker;
   readonly scheduled: readonly ScheduledFunction[];
   readonly monitoring: Monitoring;
@@ -160,6 +162,12 @@ export class ZohoSyncStack extends Stack {
       throttleBurstLimit: settings.throttleBurstLimit,
       ...(settings.customDomain === undefined ? {} : { customDomain: settings.customDomain }),
     });
+    this.webhookSecretMigration = new WebhookSecretMigration(this, 'WebhookSecretMigration', {
+      defaults,
+      secrets: this.secrets,
+    });
+    // The webhook's new code reads only zoho-sync/<id>/webhook: deploy it after the copy.
+    this.ingest.handler.function.node.addDependency(this.webhookSecretMigration.resource);
     this.worker = new SyncWorker(this, 'Worker', {
       defaults,
       timeout: workerTimeout,
@@ -181,6 +189,7 @@ export class ZohoSyncStack extends Stack {
       worker: this.worker.handler,
       otherFunctions: [
         { name: 'Webhook', function: this.ingest.handler },
+        { name: 'WebhookSecretMigration', function: this.webhookSecretMigration.handler },
         ...this.scheduled.map((scheduled) => ({
           name: scheduled.node.id,
           function: scheduled.handler,

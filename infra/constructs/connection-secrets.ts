@@ -40,8 +40,6 @@ export const SECRET_NAME_PATTERNS = {
 
 /** The sid of the statement that keeps a role away from the webhook secrets. */
 export const NO_WEBHOOK_SECRETS_SID = 'NoWebhookSecrets';
-/** The sid of the webhook function's statement that denies every secret but the webhook ones. */
-export const ONLY_WEBHOOK_SECRETS_SID = 'OnlyWebhookSecrets';
 
 /**
  * The Secrets Manager side of connections. The stack creates no secret and holds no secret
@@ -87,22 +85,18 @@ export class ConnectionSecrets extends Construct {
   }
 
   /**
-   * The webhook function: reads the webhook secrets and nothing else in Secrets Manager. The
-   * deny makes that hold whatever another grant may add to the role later.
+   * The webhook function: reads the webhook secrets and nothing else in Secrets Manager (no
+   * other statement of its role names a secret; test/infra/webhook-secret-isolation.test.ts
+   * proves it against concrete ARNs). No explicit deny of the other secrets: during the deploy
+   * that introduces this grant, the webhook role keeps its previous policy until CloudFormation's
+   * cleanup, so the previous code can still read the credentials while it serves, and a deny
+   * would cut it off before the new code is in place.
    */
   grantReadWebhookSecrets(role: Role): void {
     role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['secretsmanager:GetSecretValue'],
         resources: [this.webhookArnPattern],
-      }),
-    );
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        sid: ONLY_WEBHOOK_SECRETS_SID,
-        effect: Effect.DENY,
-        actions: ['secretsmanager:*'],
-        notResources: [this.webhookArnPattern],
       }),
     );
     this.acknowledge(role, SECRET_NAME_PATTERNS.webhooks, WEBHOOK_WILDCARD_REASON);

@@ -9,11 +9,15 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Certificate } from 'aws-cdk-lib/aws-certificatemanager';
+import type { CfnPolicy, Policy } from 'aws-cdk-lib/aws-iam';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { type FunctionDefaults, functionEntry, ZohoSyncFunction } from '../function-defaults';
 import type { ConnectionSecrets } from './connection-secrets';
 import type { SyncQueue } from './sync-queue';
+
+/** The webhook role's policy (webhook secrets only, since the secrets were split). */
+export const WEBHOOK_POLICY_LOGICAL_ID = 'IngestWebhookPolicyWebhookSecretsOnly';
 
 /** The two routes; both reach the same handler (functions/crm-webhook.ts). */
 export const INGEST_ROUTES = {
@@ -62,6 +66,14 @@ export class HttpIngest extends Construct {
     });
     props.syncQueue.grantSend(this.handler.function);
     props.secrets.grantReadWebhookSecrets(this.handler.role);
+    // A new logical id for the role's policy, so upgrading a stack whose webhook role could read
+    // the credentials adds this policy before the function's code changes and deletes the old
+    // one only in CloudFormation's cleanup, after the new code serves: the old code never runs
+    // without the permission it needs.
+    const policy = this.handler.role.node.tryFindChild('DefaultPolicy') as Policy | undefined;
+    (policy?.node.defaultChild as CfnPolicy | undefined)?.overrideLogicalId(
+      WEBHOOK_POLICY_LOGICAL_ID,
+    );
 
     this.api = new HttpApi(this, 'Api', {
       description: 'zoho-sync: Zoho CRM webhooks and notifications',

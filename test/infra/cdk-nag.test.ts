@@ -69,6 +69,7 @@ const SECRETS_WILDCARD = secretWildcard('zoho-sync/*');
 const WEBHOOK_WILDCARD = secretWildcard('zoho-sync/*/webhook-??????');
 const ACCESS_TOKEN_WILDCARD = secretWildcard('zoho-sync/*/access-token-??????');
 const ACCESS_TOKEN_CREATE_WILDCARD = secretWildcard('zoho-sync/*/access-token*');
+const WEBHOOK_CREATE_WILDCARD = secretWildcard('zoho-sync/*/webhook*');
 const ANY_RESOURCE = 'AwsSolutions-IAM5[Resource::*]';
 
 describe('cdk-nag AwsSolutions', () => {
@@ -96,20 +97,24 @@ describe('cdk-nag AwsSolutions', () => {
           WEBHOOK_WILDCARD,
           ACCESS_TOKEN_WILDCARD,
           ACCESS_TOKEN_CREATE_WILDCARD,
+          WEBHOOK_CREATE_WILDCARD,
           ANY_RESOURCE,
           'AwsSolutions-L1',
         ].sort(),
       );
-      // Where: both routes; credentials on the worker, channel renewal and the sweep (not the
-      // webhook, which reads only the webhook secrets); each of the five functions.
+      // Where: both routes; credentials on the worker, channel renewal, the sweep and the
+      // deploy-time migration (not the webhook, which reads only the webhook secrets); each of
+      // the six functions.
       expect(acknowledged.get('AwsSolutions-APIG4')).toHaveLength(2);
-      expect(acknowledged.get(SECRETS_WILDCARD)).toHaveLength(3);
+      expect(acknowledged.get(SECRETS_WILDCARD)).toHaveLength(4);
       expect(acknowledged.get(WEBHOOK_WILDCARD)).toHaveLength(1);
       expect(acknowledged.get(ACCESS_TOKEN_WILDCARD)).toHaveLength(3);
       expect(acknowledged.get(ACCESS_TOKEN_CREATE_WILDCARD)).toHaveLength(3);
-      expect(acknowledged.get('AwsSolutions-L1')).toHaveLength(5);
-      // ListSecrets, on the two roles that list connections, and nothing else on "*".
+      expect(acknowledged.get(WEBHOOK_CREATE_WILDCARD)).toHaveLength(1);
+      expect(acknowledged.get('AwsSolutions-L1')).toHaveLength(6);
+      // ListSecrets, on the three roles that list connections, and nothing else on "*".
       expect(acknowledged.get(ANY_RESOURCE)).toStrictEqual([
+        LIST_SECRETS_REASON,
         LIST_SECRETS_REASON,
         LIST_SECRETS_REASON,
       ]);
@@ -140,9 +145,9 @@ describe('cdk-nag AwsSolutions', () => {
       expect(awsSolutionsFindings(synthesized)).toStrictEqual([]);
       expect(directFindings(synthesized.app)).toStrictEqual([]);
       const anyResource = acknowledgements(synthesized.app).get(ANY_RESOURCE) ?? [];
-      expect(anyResource.filter((reason) => /X-Ray/.test(reason))).toHaveLength(5);
-      expect(anyResource.filter((reason) => reason === LIST_SECRETS_REASON)).toHaveLength(2);
-      expect(anyResource).toHaveLength(7);
+      expect(anyResource.filter((reason) => /X-Ray/.test(reason))).toHaveLength(6);
+      expect(anyResource.filter((reason) => reason === LIST_SECRETS_REASON)).toHaveLength(3);
+      expect(anyResource).toHaveLength(9);
     });
 
     it('gives channel renewal the custom domain as its public base URL', () => {

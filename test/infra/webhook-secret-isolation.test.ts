@@ -1,5 +1,6 @@
 import type { Role } from 'aws-cdk-lib/aws-iam';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { WEBHOOK_POLICY_LOGICAL_ID } from '../../infra/constructs/http-ingest';
 import {
   type Decision,
   evaluate,
@@ -8,6 +9,7 @@ import {
   wildcardMatches,
 } from './iam-policy-evaluator';
 import {
+  logicalId,
   roleStatements,
   type Synthesized,
   scheduledFunction,
@@ -101,8 +103,8 @@ describe('connection secrets per role (synthesized template)', () => {
 
     it('cannot read any connection credentials secret', () => {
       for (const id of CONNECTION_IDS) {
-        expect(decide(role(), 'secretsmanager:GetSecretValue', credentials(id)), id).toBe(
-          'explicitly denied',
+        expect(decide(role(), 'secretsmanager:GetSecretValue', credentials(id)), id).not.toBe(
+          'allowed',
         );
       }
     });
@@ -169,9 +171,33 @@ describe('connection secrets per role (synthesized template)', () => {
     });
   });
 
+  describe('deploy-time migration function', () => {
+    const role = () => synthesized.stack.webhookSecretMigration.handler.role;
+
+    it('reads credentials and creates webhook secrets, but never overwrites or deletes one', () => {
+      for (const id of CONNECTION_IDS) {
+        expect(canRead(role(), credentials(id)), id).toBe(true);
+        expect(canRead(role(), webhookSecret(id)), id).toBe(true);
+        expect(decide(role(), 'secretsmanager:CreateSecret', webhookSecret(id))).toBe('allowed');
+        for (const action of SECRET_ACTIONS.filter(
+          (candidate) =>
+            candidate !== 'secretsmanager:GetSecretValue' &&
+            candidate !== 'secretsmanager:CreateSecret',
+        )) {
+          for (const arn of [credentials(id), webhookSecret(id), accessToken(id)]) {
+            expect(decide(role(), action, arn), `${action} ${arn}`).not.toBe('allowed');
+          }
+        }
+        expect(decide(role(), 'secretsmanager:CreateSecret', credentials(id))).not.toBe('allowed');
+        expect(canRead(role(), accessToken(id))).toBe(false);
+      }
+    });
+  });
+
   it('no function reads a secret outside zoho-sync/', () => {
     const roles = [
       synthesized.stack.ingest.handler.role,
+      synthesized.stack.webhookSecretMigration.handler.role,
       synthesized.stack.worker.handler.role,
       ...synthesized.stack.scheduled.map((scheduled) => scheduled.handler.role),
     ];
@@ -187,5 +213,47 @@ describe('connection secrets per role (synthesized template)', () => {
         expect(canRead(role, arn)).toBe(false);
       }
     }
+  });
+});
+
+describe('deploy order of the upgrade to split secrets', () => {
+  let synthesized: Synthesized;
+  beforeAll(() => {
+    synthesized = synthZohoSync();
+  });
+  const resources = () =>
+    synthesized.template.toJSON().Resources as Record<
+      string,
+      { Type: string; DependsOn?: string[]; Properties?: Record<string, unknown> }
+    >;
+
+  it('updates the webhook code only after the migration copied the legacy webhook secrets', () => {
+    const { stack } = synthesized;
+    const webhook = resources()[logicalId(stack, stack.ingest.handler.function)];
+    const migration = logicalId(stack, stack.webhookSecretMigration.resource);
+    expect(resources()[migration]?.Type).toBe('Custom::ZohoSyncWebhookSecretMigration');
+    expect(webhook?.DependsOn).toContain(migration);
+  });
+
+  it("moves the webhook role's permissions to a new policy resource, which the code waits for", () => {
+    const { stack } = synthesized;
+    const webhook = resources()[logicalId(stack, stack.ingest.handler.function)];
+    const policy = resources()[WEBHOOK_POLICY_LOGICAL_ID];
+    expect(policy?.Type).toBe('AWS::IAM::Policy');
+    expect(policy?.Properties?.Roles).toStrictEqual([
+      { Ref: logicalId(stack, stack.ingest.handler.role) },
+    ]);
+    expect(webhook?.DependsOn).toContain(WEBHOOK_POLICY_LOGICAL_ID);
+    // The old one (the role's DefaultPolicy id) is gone from the template, so CloudFormation
+    // deletes it only in the cleanup phase, after the new code serves.
+    const webhookRolePolicies = Object.entries(resources()).filter(
+      ([, resource]) =>
+        resource.Type === 'AWS::IAM::Policy' &&
+        JSON.stringify(resource.Properties?.Roles) ===
+          JSON.stringify([{ Ref: logicalId(stack, stack.ingest.handler.role) }]),
+    );
+    expect(webhookRolePolicies.map(([logical]) => logical)).toStrictEqual([
+      WEBHOOK_POLICY_LOGICAL_ID,
+    ]);
   });
 });

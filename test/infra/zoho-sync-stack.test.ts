@@ -355,7 +355,7 @@ describe('ZohoSyncStack', () => {
   describe('functions', () => {
     it('run nodejs22.x on arm64 from an ESM bundle, logging to a log group with retention', () => {
       const functions = resourcesOfType('AWS::Lambda::Function');
-      expect(Object.keys(functions)).toHaveLength(5);
+      expect(Object.keys(functions)).toHaveLength(6);
       for (const fn of Object.values(functions)) {
         expect(fn.Properties).toMatchObject({
           Runtime: FUNCTION_RUNTIME.name,
@@ -372,7 +372,7 @@ describe('ZohoSyncStack', () => {
       const assetDirs = readdirSync(synthesized.app.outdir).filter((name) =>
         name.startsWith('asset.'),
       );
-      expect(assetDirs).toHaveLength(5);
+      expect(assetDirs).toHaveLength(6);
       for (const dir of assetDirs) {
         expect(readdirSync(join(synthesized.app.outdir, dir)).sort()).toStrictEqual([
           'index.mjs',
