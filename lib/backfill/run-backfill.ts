@@ -206,21 +206,25 @@ export const runBackfill = async (
     return report;
   };
 
-  /** When the next record may go: `perWindow` records per window from `nextSlotAtMs` on. */
+  /**
+   * When the next record may go: `perWindow` records per budget window, slots aligned to the
+   * limiter's windows (fixed, from the epoch), so a window's records become visible at its start
+   * and are never refused for a window the previous slot already filled.
+   */
   const schedule = (): number => {
-    const nowMs = now();
-    if (checkpoint.nextSlotAtMs + windowMs <= nowMs) {
-      checkpoint = { ...checkpoint, nextSlotAtMs: nowMs, slotFill: 0 };
+    const currentWindowMs = Math.floor(now() / windowMs) * windowMs;
+    if (checkpoint.nextSlotAtMs < currentWindowMs) {
+      checkpoint = { ...checkpoint, nextSlotAtMs: currentWindowMs, slotFill: 0 };
     }
     if (checkpoint.slotFill >= perWindow) {
       checkpoint = {
         ...checkpoint,
-        nextSlotAtMs: checkpoint.nextSlotAtMs + windowMs,
+        nextSlotAtMs: Math.floor(checkpoint.nextSlotAtMs / windowMs) * windowMs + windowMs,
         slotFill: 0,
       };
     }
     checkpoint = { ...checkpoint, slotFill: checkpoint.slotFill + 1 };
-    return Math.max(nowMs, checkpoint.nextSlotAtMs);
+    return Math.max(now(), checkpoint.nextSlotAtMs);
   };
 
   const queue = async (module: SyncedCrmModule, ids: readonly string[]): Promise<void> => {

@@ -8,8 +8,12 @@
  * `naive` has no budget and retries every 429 after a pause. Prints one table and writes the
  * figures to .zoho-sync/bench.json. Not a test: it reports what it measured.
  *
+ * A third case, `backfill`, runs `zoho-sync backfill` (lib/backfill) over records that exist in
+ * CRM before zoho-sync and compares its drain time with what its share of the budget allows.
+ *
  * Options: --changes N --budget N --window-seconds N --workers N --batch-size N
- *          --max-concurrency N --latency-ms N --only zoho-sync|naive
+ *          --max-concurrency N --latency-ms N --only zoho-sync|naive|backfill
+ *          --backfill-records N --share F
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -17,6 +21,12 @@ import { createAwsClients } from '../aws';
 import { standInEnvironment, startAwsStandIns } from '../local/aws-stand-ins';
 import { startZohoSimulator } from '../local/zoho-simulator';
 import { logger } from '../observability';
+import {
+  BACKFILL_GOAL,
+  type BackfillBenchFigures,
+  type BackfillBenchParameters,
+  runBackfillBench,
+} from './backfill-bench';
 import { BENCH_GOALS, benchRows, checkGoals, renderTable } from './bench-report';
 import {
   type BenchParameters,
@@ -38,6 +48,8 @@ const main = async (): Promise<void> => {
       'max-concurrency': { type: 'string', default: '10' },
       'latency-ms': { type: 'string', default: '50' },
       only: { type: 'string' },
+      'backfill-records': { type: 'string', default: '400' },
+      share: { type: 'string', default: '0.5' },
     },
   });
   const parameters: BenchParameters = {
@@ -52,7 +64,23 @@ const main = async (): Promise<void> => {
     timeoutMs: 150_000,
   };
   const sides: BenchSideName[] =
-    values.only === 'zoho-sync' || values.only === 'naive' ? [values.only] : ['zoho-sync', 'naive'];
+    values.only === 'zoho-sync' || values.only === 'naive'
+      ? [values.only]
+      : values.only === 'backfill'
+        ? []
+        : ['zoho-sync', 'naive'];
+  const runBackfillCase = values.only === undefined || values.only === 'backfill';
+  const backfillParameters: BackfillBenchParameters = {
+    records: Number(values['backfill-records']),
+    share: Number(values.share),
+    budget: parameters.budget,
+    windowSeconds: parameters.windowSeconds,
+    workers: parameters.workers,
+    batchSize: parameters.batchSize,
+    maxConcurrency: parameters.maxConcurrency,
+    timeoutMs: 300_000,
+  };
+  let backfill: BackfillBenchFigures | undefined;
 
   // The table is the output: per-record logs would drown it.
   logger.setLogLevel('ERROR');
@@ -70,6 +98,10 @@ const main = async (): Promise<void> => {
       process.stderr.write(`bench: running ${side} ...\n`);
       figures.push(await runBenchSide({ simulator, clients, standInEnv, parameters }, side));
     }
+    if (runBackfillCase) {
+      process.stderr.write('bench: running backfill ...\n');
+      backfill = await runBackfillBench({ simulator, clients, standInEnv }, backfillParameters);
+    }
   } finally {
     await simulator.stop();
     await standIns.stop();
@@ -80,7 +112,7 @@ const main = async (): Promise<void> => {
       `${parameters.workers} workers x batch ${parameters.batchSize}, Zoho latency ${parameters.latencyMs} ms, ` +
       `max ${parameters.maxConcurrency} in flight (physical limit ${parameters.changes} / ${parameters.budget} x ${parameters.windowSeconds} s)\n`,
   );
-  console.log(renderTable(benchRows(parameters, figures)));
+  if (figures.length > 0) console.log(renderTable(benchRows(parameters, figures)));
   const ours = figures.find((side) => side.side === 'zoho-sync');
   const goals = ours === undefined ? undefined : checkGoals(ours);
   if (goals !== undefined) {
@@ -88,6 +120,15 @@ const main = async (): Promise<void> => {
       `\ngoals (zoho-sync): ${Object.entries(goals)
         .map(([goal, met]) => `${goal} ${met ? 'met' : 'NOT met'}`)
         .join(', ')}`,
+    );
+  }
+  if (backfill !== undefined) {
+    console.log(
+      `\nbackfill: ${backfill.records} CRM records, --share ${backfillParameters.share} of ${parameters.budget} per ${parameters.windowSeconds} s window: ` +
+        `synced ${backfill.synced}, drain ${(backfill.drainMs / 1000).toFixed(1)} s vs physical limit ${(backfill.physicalLimitMs / 1000).toFixed(1)} s ` +
+        `= ${backfill.drainOverPhysical.toFixed(3)} (goal <= ${BACKFILL_GOAL.maxDrainOverPhysical}), ` +
+        `${backfill.booksCalls} Books calls (${backfill.booksCallsPerRecord.toFixed(3)}/record), ${backfill.tooManyRequests} x 429, ` +
+        `max ${backfill.maxCallsInAnyWindow} calls in a window: goals ${backfill.goalsMet ? 'met' : 'NOT met'}`,
     );
   }
   console.log(`run time ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
@@ -102,6 +143,9 @@ const main = async (): Promise<void> => {
         goals: BENCH_GOALS,
         goalsMet: goals,
         sides: figures,
+        ...(backfill === undefined
+          ? {}
+          : { backfill: { parameters: backfillParameters, figures: backfill } }),
       },
       null,
       2,
