@@ -9,6 +9,7 @@
  * | token refresh lease       | CONN#<connectionId>     | LEASE#token-refresh                 |
  * | token refresh log (10 min)| CONN#<connectionId>     | REFRESHES#<10-minute window start>  |
  * | token refresh stopped     | CONN#<connectionId>     | STOP#token-refresh                  |
+ * | rejected access token     | CONN#<connectionId>     | REJECTED#access-token               |
  * | circuit breaker           | CONN#<connectionId>     | BREAKER                             |
  * | alert dedupe (per record) | CONN#<connectionId>     | ALERT#<code>#<subject>              |
  * | alert storm (per code)    | CONN#<connectionId>     | ALERT-STORM#<code>                  |
@@ -56,6 +57,11 @@ export const tableKeys = {
   tokenRefreshStop: (connectionId: string): TableKey => ({
     pk: connectionPk(connectionId),
     sk: 'STOP#token-refresh',
+  }),
+  /** The fingerprint of the access token Zoho last rejected (57 / 401), shared by containers. */
+  rejectedAccessToken: (connectionId: string): TableKey => ({
+    pk: connectionPk(connectionId),
+    sk: 'REJECTED#access-token',
   }),
   circuitBreaker: (connectionId: string): TableKey => ({
     pk: connectionPk(connectionId),

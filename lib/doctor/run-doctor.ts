@@ -119,6 +119,7 @@ const oneRefreshTokens = (
       current = await tokens.refreshAfterRejection(connection, rejected);
       return current;
     },
+    reportRejected: (connection, rejected) => tokens.reportRejected(connection, rejected),
   };
 };
 

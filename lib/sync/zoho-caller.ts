@@ -64,45 +64,71 @@ export const callZoho = async <T extends { readonly rateLimit?: RateLimitInfo }>
 ): Promise<T> => {
   // Before the token too: a refresh is a Zoho call of its own.
   assertTimeForCall(deps);
-  const token = await deps.tokens.getAccessToken(connection);
+  const used: { token?: AccessTokenRecord } = {};
+  const currentToken = async () => {
+    used.token = await deps.tokens.getAccessToken(connection);
+    return used.token;
+  };
   try {
-    return await attempt(deps, connection, service, token, call);
+    return await attempt(deps, connection, service, currentToken, used, call);
   } catch (error) {
-    if (!isZohoApiError(error) || error.disposition !== 'refresh-token-and-retry') throw error;
+    const rejected = used.token;
+    if (
+      !isZohoApiError(error) ||
+      error.disposition !== 'refresh-token-and-retry' ||
+      rejected === undefined
+    ) {
+      throw error;
+    }
     deps.logger.warn('zoho rejected the access token; refreshing once', {
       connection_id: connection.connectionId,
       zoho_code: error.zohoCode,
     });
-    const refreshed = await deps.tokens.refreshAfterRejection(connection, token);
-    return attempt(deps, connection, service, refreshed, call);
+    const refreshed = await deps.tokens.refreshAfterRejection(connection, rejected);
+    return attempt(deps, connection, service, async () => refreshed, {}, call);
   }
 };
+
+const targetOf = (connection: Connection, token: AccessTokenRecord): ZohoTarget => ({
+  apiDomain: token.apiDomain,
+  accessToken: token.accessToken,
+  organizationId: connection.booksOrganizationId,
+});
 
 const attempt = async <T extends { readonly rateLimit?: RateLimitInfo }>(
   deps: ZohoCallerDeps,
   connection: Connection,
   service: ZohoService,
-  token: AccessTokenRecord,
+  getToken: () => Promise<AccessTokenRecord>,
+  used: { token?: AccessTokenRecord },
   call: (target: ZohoTarget) => Promise<T>,
 ): Promise<T> => {
   assertTimeForCall(deps);
-  const target: ZohoTarget = {
-    apiDomain: token.apiDomain,
-    accessToken: token.accessToken,
-    organizationId: connection.booksOrganizationId,
-  };
   // CRM calls spend CRM credits, a separate pool from the Books budget (reference §5).
-  if (service === 'crm') return call(target);
+  if (service === 'crm') return call(targetOf(connection, await getToken()));
   if (deps.limiter === undefined) throw new Error('a Zoho Books call needs the request limiter');
   const permit = await deps.limiter.acquire(connection);
+  let token: AccessTokenRecord;
   try {
-    const result = await call(target);
+    // Taken after the wait for a slot, which another container's 401 may have outlived.
+    token = await getToken();
+  } catch (error) {
+    await permit.release({});
+    throw error;
+  }
+  used.token = token;
+  try {
+    const result = await call(targetOf(connection, token));
     await permit.release({ httpStatus: 200, rateLimit: result.rateLimit });
     return result;
   } catch (error) {
     if (!isZohoApiError(error)) {
       await permit.release({});
       throw error;
+    }
+    // Before the slot is freed: no call may start with a token Zoho has just rejected.
+    if (error.disposition === 'refresh-token-and-retry') {
+      await deps.tokens.reportRejected(connection, token);
     }
     const outcome = await permit.release({
       httpStatus: error.httpStatus,

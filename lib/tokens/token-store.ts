@@ -17,6 +17,7 @@ import { pollDelaysMs } from './poll-delays';
 import { createRefreshBudget, REFRESH_WINDOW_MS } from './refresh-budget';
 import { createRefreshLease } from './refresh-lease';
 import { createRefreshStopStore, type RefreshStop } from './refresh-stop';
+import { createTokenRejections } from './token-rejections';
 
 /** How long a refresher may hold the lease: one accounts call plus one secret write. */
 export const DEFAULT_LEASE_MS = 30_000;
@@ -54,6 +55,11 @@ export interface TokenStoreDeps {
   readonly maxWaitMs?: number;
   /** @default DEFAULT_MAX_REFRESHES_PER_WINDOW (8 per 10 minutes; Zoho refuses the 11th) */
   readonly maxRefreshesPerWindow?: number;
+  /**
+   * How long a container trusts its last read of the shared rejected-token marker.
+   * @default 250 ms (see `createTokenRejections`)
+   */
+  readonly rejectionCheckMs?: number;
 }
 
 export interface TokenStore {
@@ -78,6 +84,12 @@ export interface TokenStore {
     connection: Connection,
     rejected: AccessTokenRecord,
   ): Promise<AccessTokenRecord>;
+  /**
+   * Tells every container at once that Zoho rejected `rejected` (its fingerprint in DynamoDB):
+   * from then on no container hands it out. Never throws. Called before the rejected call's
+   * request slot is freed, so no new call can start with the dead token.
+   */
+  reportRejected(connection: Connection, rejected: AccessTokenRecord): Promise<void>;
 }
 
 /**
@@ -103,6 +115,10 @@ export const createTokenStore = (deps: TokenStoreDeps): TokenStore => {
   const lease = createRefreshLease(deps);
   const budget = createRefreshBudget(deps);
   const stops = createRefreshStopStore(deps);
+  const rejections = createTokenRejections({
+    ...deps,
+    ...(deps.rejectionCheckMs === undefined ? {} : { checkEveryMs: deps.rejectionCheckMs }),
+  });
   /** The per-container token cache: a warm container reads Secrets Manager about once an hour. */
   const cache = new Map<string, AccessTokenRecord>();
   /** The refresh this container is running per connection, shared by concurrent callers. */
@@ -253,10 +269,17 @@ export const createTokenStore = (deps: TokenStoreDeps): TokenStore => {
 
   const obtain = async (
     connection: Connection,
-    rejected: string | undefined,
+    rejectedByCaller: string | undefined,
   ): Promise<AccessTokenRecord> => {
     const { connectionId } = connection;
     const stored = await readAccessTokenSecret(secrets, connectionId);
+    // Another container may have seen Zoho reject the stored token already.
+    const rejected =
+      stored !== undefined &&
+      stored.accessToken !== rejectedByCaller &&
+      (await rejections.isRejected(connectionId, stored.accessToken))
+        ? stored.accessToken
+        : rejectedByCaller;
     if (isFresh(stored, rejected)) return remember(connectionId, stored);
     // Fail fast on refused credentials, before taking or waiting for the lease.
     await throwIfStopped(connection);
@@ -293,10 +316,20 @@ export const createTokenStore = (deps: TokenStoreDeps): TokenStore => {
   return {
     async getAccessToken(connection) {
       const cached = cache.get(connection.connectionId);
-      if (isFresh(cached, undefined)) return cached;
+      if (isFresh(cached, undefined)) {
+        // One container's 401 stops every container's use of the token at once.
+        if (!(await rejections.isRejected(connection.connectionId, cached.accessToken))) {
+          return cached;
+        }
+        cache.delete(connection.connectionId);
+        return obtainShared(connection, cached.accessToken);
+      }
       return obtainShared(connection, undefined);
     },
+    reportRejected: (connection, rejected) =>
+      rejections.record(connection.connectionId, rejected.accessToken),
     async refreshAfterRejection(connection, rejected) {
+      await rejections.record(connection.connectionId, rejected.accessToken);
       const cached = cache.get(connection.connectionId);
       if (isFresh(cached, rejected.accessToken)) return cached;
       cache.delete(connection.connectionId);
