@@ -1,3 +1,4 @@
+import type { IntakeBenchFigures } from './bench-intake';
 import type { BenchParameters, BenchSideFigures } from './bench-side';
 
 /** The benchmark's goals (issue 5). */
@@ -79,3 +80,43 @@ export const checkGoals = (figures: BenchSideFigures) => ({
     figures.zohoCalls > 0 &&
     figures.budgetDynamodbCalls / figures.zohoCalls <= BENCH_GOALS.maxDynamoDbCallsPerZohoCall,
 });
+
+/** Goals of the intake case (issue: one Books write per net change). */
+export const INTAKE_GOALS = {
+  maxBooksCallsPerChangedRecord: 1.02,
+  noOpWrites: 0,
+  staleRecords: 0,
+} as const;
+
+/** The intake case's figures with their goals, as a table. */
+export const renderIntakeTable = (figures: IntakeBenchFigures): string => {
+  const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  return renderTable([
+    ['intake figure', 'value', 'goal'],
+    [
+      'Books calls per changed record',
+      figures.booksCallsPerChangedRecord.toFixed(3),
+      `<= ${INTAKE_GOALS.maxBooksCallsPerChangedRecord} (${met(figures.booksCallsPerChangedRecord <= INTAKE_GOALS.maxBooksCallsPerChangedRecord)})`,
+    ],
+    ['CRM calls per changed record', figures.crmCallsPerChangedRecord.toFixed(3), ''],
+    ['Books calls / CRM calls', `${figures.booksCalls} / ${figures.crmCalls}`, ''],
+    [
+      'no-op writes (repeat writes of a record)',
+      String(figures.noOpWrites),
+      `${INTAKE_GOALS.noOpWrites} (${met(figures.noOpWrites === INTAKE_GOALS.noOpWrites)})`,
+    ],
+    [
+      'stale records at the end',
+      String(figures.staleRecords),
+      `${INTAKE_GOALS.staleRecords} (${met(figures.staleRecords === INTAKE_GOALS.staleRecords)})`,
+    ],
+    [
+      'sweep heal time (lost events)',
+      figures.sweepHealMs === undefined
+        ? 'not healed'
+        : `${(figures.sweepHealMs / 1000).toFixed(1)} s`,
+      '',
+    ],
+    ['records the sweep enqueued', `${figures.sweepEnqueued} (of ${figures.silent} silent)`, ''],
+  ]);
+};

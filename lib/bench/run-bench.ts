@@ -11,9 +11,12 @@
  * A third case, `backfill`, runs `zoho-sync backfill` (lib/backfill) over records that exist in
  * CRM before zoho-sync and compares its drain time with what its share of the budget allows.
  *
+ * A fourth case, `intake` (lib/bench/bench-intake.ts), measures what one change costs when it
+ * arrives by webhook, notification and sweep, with bursts of edits and repeated webhooks.
+ *
  * Options: --changes N --budget N --window-seconds N --workers N --batch-size N
- *          --max-concurrency N --latency-ms N --only zoho-sync|naive|backfill
- *          --backfill-records N --share F
+ *          --max-concurrency N --latency-ms N --only zoho-sync|naive|backfill|intake
+ *          --backfill-records N --share F --intake-records N --intake-delay-seconds N
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
@@ -27,7 +30,8 @@ import {
   type BackfillBenchParameters,
   runBackfillBench,
 } from './backfill-bench';
-import { BENCH_GOALS, benchRows, checkGoals, renderTable } from './bench-report';
+import { type IntakeBenchFigures, runIntakeBench } from './bench-intake';
+import { BENCH_GOALS, benchRows, checkGoals, renderIntakeTable, renderTable } from './bench-report';
 import {
   type BenchParameters,
   type BenchSideFigures,
@@ -50,6 +54,8 @@ const main = async (): Promise<void> => {
       only: { type: 'string' },
       'backfill-records': { type: 'string', default: '400' },
       share: { type: 'string', default: '0.5' },
+      'intake-records': { type: 'string', default: '200' },
+      'intake-delay-seconds': { type: 'string', default: '2' },
     },
   });
   const parameters: BenchParameters = {
@@ -66,10 +72,11 @@ const main = async (): Promise<void> => {
   const sides: BenchSideName[] =
     values.only === 'zoho-sync' || values.only === 'naive'
       ? [values.only]
-      : values.only === 'backfill'
+      : values.only === 'backfill' || values.only === 'intake'
         ? []
         : ['zoho-sync', 'naive'];
   const runBackfillCase = values.only === undefined || values.only === 'backfill';
+  const runIntakeCase = values.only === undefined || values.only === 'intake';
   const backfillParameters: BackfillBenchParameters = {
     records: Number(values['backfill-records']),
     share: Number(values.share),
@@ -81,6 +88,7 @@ const main = async (): Promise<void> => {
     timeoutMs: 300_000,
   };
   let backfill: BackfillBenchFigures | undefined;
+  let intake: IntakeBenchFigures | undefined;
 
   // The table is the output: per-record logs would drown it.
   logger.setLogLevel('ERROR');
@@ -101,6 +109,20 @@ const main = async (): Promise<void> => {
     if (runBackfillCase) {
       process.stderr.write('bench: running backfill ...\n');
       backfill = await runBackfillBench({ simulator, clients, standInEnv }, backfillParameters);
+    }
+    if (runIntakeCase) {
+      process.stderr.write('bench: running intake ...\n');
+      intake = await runIntakeBench(
+        { simulator, clients, standInEnv },
+        {
+          records: Number(values['intake-records']),
+          workers: parameters.workers,
+          batchSize: parameters.batchSize,
+          intakeDelaySeconds: Number(values['intake-delay-seconds']),
+          latencyMs: parameters.latencyMs,
+          timeoutMs: 300_000,
+        },
+      );
     }
   } finally {
     await simulator.stop();
@@ -131,6 +153,13 @@ const main = async (): Promise<void> => {
         `max ${backfill.maxCallsInAnyWindow} calls in a window: goals ${backfill.goalsMet ? 'met' : 'NOT met'}`,
     );
   }
+  if (intake !== undefined) {
+    console.log(
+      `\nintake: ${intake.records} records changed (${intake.announced} by webhook + notification, ${intake.burstEdited} of them edited 3 times, ${intake.silent} with no event), ` +
+        `${intake.events} events, then ${intake.repeatWebhooks} webhooks for unchanged records; ${parameters.workers} workers x batch ${parameters.batchSize}, intake delay ${values['intake-delay-seconds']} s\n`,
+    );
+    console.log(renderIntakeTable(intake));
+  }
   console.log(`run time ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
 
   await mkdir(STATE_DIR, { recursive: true });
@@ -146,6 +175,7 @@ const main = async (): Promise<void> => {
         ...(backfill === undefined
           ? {}
           : { backfill: { parameters: backfillParameters, figures: backfill } }),
+        ...(intake === undefined ? {} : { intake }),
       },
       null,
       2,
