@@ -158,12 +158,15 @@ export const runIntakeBench = async (
       );
     }
   };
+  /** The workflow webhooks and the Notification API callbacks of a change, sent side by side. */
   const announce = async (batch: readonly string[]) => {
-    await webhooks(batch);
-    // Zoho batches notification ids per module; up to 100 per callback.
-    for (let start = 0; start < batch.length; start += 100) {
-      await post({ module: 'Accounts', ids: batch.slice(start, start + 100) }, 'notification');
-    }
+    const notifications = async () => {
+      // Zoho batches notification ids per module; up to 100 per callback.
+      for (let start = 0; start < batch.length; start += 100) {
+        await post({ module: 'Accounts', ids: batch.slice(start, start + 100) }, 'notification');
+      }
+    };
+    await Promise.all([webhooks(batch), notifications()]);
   };
 
   const containers = Array.from({ length: parameters.workers }, () =>

@@ -114,8 +114,8 @@ export const renderIntakeTable = (figures: IntakeBenchFigures): string => {
       'sweep heal time (lost events)',
       figures.sweepHealMs === undefined
         ? 'not healed'
-        : `${(figures.sweepHealMs / 1000).toFixed(1)} s`,
-      '',
+        : `${(figures.sweepHealMs / 1000).toFixed(1)} s (sweep run ${(figures.sweepRunMs / 1000).toFixed(1)} s)`,
+      'from the sweep start',
     ],
     ['records the sweep enqueued', `${figures.sweepEnqueued} (of ${figures.silent} silent)`, ''],
   ]);
