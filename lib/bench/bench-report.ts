@@ -30,6 +30,11 @@ export const benchRows = (
     row('Zoho Books calls made', (s) => String(s.zohoCalls)),
     row('429s received', (s) => String(s.tooManyRequests), '0'),
     row('max calls in any window', (s) => `${s.maxCallsInAnyWindow} / ${parameters.budget}`),
+    row(
+      'max calls in any span of a window',
+      (s) => `${s.maxCallsInAnySpan} / ${parameters.budget}`,
+      `<= ${parameters.budget}`,
+    ),
     row('max calls in flight', (s) => `${s.maxInFlight} / ${parameters.maxConcurrency}`),
     row(
       'utilization (saturated windows)',

@@ -5,7 +5,7 @@ import { type ConnectionSecret, loadConfig } from '../config';
 import { functionEnvironment, provisionLocalResources } from '../local/aws-stand-ins';
 import { putConnectionSecret } from '../local/provision';
 import { type SqsPoller, startSqsPoller } from '../local/sqs-poller';
-import type { ZohoSimulator } from '../local/zoho-simulator';
+import type { SimulatedMinute, ZohoSimulator } from '../local/zoho-simulator';
 import { noMetrics } from '../observability';
 import { naiveNoLimiter, withNaiveRetryOn429 } from './naive-books-client';
 import {
@@ -41,7 +41,19 @@ export interface BenchParameters {
   readonly timeoutMs: number;
 }
 
-export type BenchSideName = 'zoho-sync' | 'naive';
+/**
+ * `zoho-sync` and `naive` run against the simulator's default minute (fixed, aligned to the
+ * epoch); the window-modes case runs zoho-sync against a sliding minute and a fixed minute at a
+ * random offset.
+ */
+export type BenchSideName = 'zoho-sync' | 'naive' | 'sliding' | 'fixed-random';
+
+const SIDE_MINUTES: Record<BenchSideName, SimulatedMinute | undefined> = {
+  'zoho-sync': undefined,
+  naive: undefined,
+  sliding: { kind: 'sliding' },
+  'fixed-random': { kind: 'fixed-random' },
+};
 
 /** What one side measured. */
 export interface BenchSideFigures {
@@ -52,6 +64,8 @@ export interface BenchSideFigures {
   readonly successfulCalls: number;
   readonly tooManyRequests: number;
   readonly maxCallsInAnyWindow: number;
+  /** Most calls in any span of the window's length, wherever it starts. */
+  readonly maxCallsInAnySpan: number;
   readonly maxInFlight: number;
   /** Successful calls per window / budget, over the windows that had a backlog (all but the last). */
   readonly utilization: number | undefined;
@@ -76,6 +90,8 @@ export interface BenchSideContext {
 const SIDE_IDS: Record<BenchSideName, { orgId: string; recordPrefix: string; clientId: string }> = {
   'zoho-sync': { orgId: '60090000001', recordPrefix: '48790', clientId: '1000.BENCHZOHOSYNC' },
   naive: { orgId: '60090000002', recordPrefix: '48791', clientId: '1000.BENCHNAIVE' },
+  sliding: { orgId: '60090000003', recordPrefix: '48792', clientId: '1000.BENCHSLIDING' },
+  'fixed-random': { orgId: '60090000004', recordPrefix: '48793', clientId: '1000.BENCHFIXED' },
 };
 
 /**
@@ -117,7 +133,9 @@ export const runBenchSide = async (
     clientSecret: secret.clientSecret,
     refreshToken: secret.refreshToken,
   });
+  const minute = SIDE_MINUTES[side];
   simulator.addOrganization({
+    ...(minute === undefined ? {} : { minute }),
     organizationId: ids.orgId,
     requestsPerWindow: parameters.budget,
     windowSeconds: parameters.windowSeconds,
@@ -209,6 +227,7 @@ export const runBenchSide = async (
     zohoCalls: org?.calls ?? 0,
     tooManyRequests: org?.tooManyRequests ?? 0,
     maxCallsInAnyWindow: org?.maxCallsInAnyWindow ?? 0,
+    maxCallsInAnySpan: org?.maxCallsInAnySpan ?? 0,
     maxInFlight: org?.maxInFlightObserved ?? 0,
     utilization: utilization.value,
     saturatedWindows: utilization.windows,

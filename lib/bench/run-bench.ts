@@ -8,14 +8,17 @@
  * `naive` has no budget and retries every 429 after a pause. Prints one table and writes the
  * figures to .zoho-sync/bench.json. Not a test: it reports what it measured.
  *
- * A third case, `backfill`, runs `zoho-sync backfill` (lib/backfill) over records that exist in
- * CRM before zoho-sync and compares its drain time with what its share of the budget allows.
- *
- * A fourth case, `intake` (lib/bench/bench-intake.ts), measures what one change costs when it
- * arrives by webhook, notification and sweep, with bursts of edits and repeated webhooks.
+ * Cases: `window-modes` (zoho-sync against a sliding minute and a fixed minute at a random
+ * offset, side by side), `naive` (the baseline without a budget, epoch-aligned fixed minute),
+ * `zoho-sync` (the budget against the epoch-aligned minute) and `scale-model` (a simulation of
+ * 200 organizations and 1,000 containers against the budget item's rules, no AWS).
+ * `backfill` runs `zoho-sync backfill` (lib/backfill) over records that exist in CRM before
+ * zoho-sync and compares its drain time with what its share of the budget allows; `intake`
+ * (lib/bench/bench-intake.ts) measures what one change costs when it arrives by webhook,
+ * notification and sweep. Default: every case.
  *
  * Options: --changes N --budget N --window-seconds N --workers N --batch-size N
- *          --max-concurrency N --latency-ms N --only zoho-sync|naive|backfill|intake
+ *          --max-concurrency N --latency-ms N --only <case>[,<case>...]
  *          --backfill-records N --share F --intake-records N --intake-delay-seconds N
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -38,8 +41,61 @@ import {
   type BenchSideName,
   runBenchSide,
 } from './bench-side';
+import {
+  ON_DEMAND_USD_PER_MILLION_WRITES,
+  PARTITION_WCU_PER_SECOND,
+  runScaleModel,
+} from './scale-model';
 
 const STATE_DIR = '.zoho-sync';
+
+/** The scale model: 200 organizations and 1,000 containers, two simulated minutes. */
+const printScaleModel = (): void => {
+  let seed = 42;
+  const random = () => {
+    seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return seed / 2_147_483_648;
+  };
+  const figures = runScaleModel({
+    organizations: 200,
+    containers: 1_000,
+    budget: 100,
+    windowMs: 60_000,
+    maxInFlight: 5,
+    clockSkewMs: 200,
+    holdMs: 5_000,
+    transitMs: 1_000,
+    callMs: 300,
+    writeLatencyMs: 10,
+    durationMs: 180_000,
+    bytesPerSlot: 22,
+    random,
+  });
+  console.log(
+    '\nscale model (simulation, not AWS): 200 organizations x budget 100 per 60 s, 1,000 containers, ' +
+      '5 in flight per organization, 300 ms per Zoho call, 10 ms per DynamoDB write, 3 simulated minutes\n',
+  );
+  console.log(
+    renderTable([
+      ['', 'scale model', 'limit'],
+      ['Books calls', String(figures.booksCalls), ''],
+      ['utilization of the budget', figures.utilization.toFixed(3), ''],
+      ['conditional-write conflicts / Books call', figures.conflictsPerBooksCall.toFixed(3), ''],
+      ['DynamoDB writes / Books call', figures.writesPerBooksCall.toFixed(2), '<= 2'],
+      ['write units per write (item size)', String(figures.wcuPerWrite), ''],
+      [
+        'DynamoDB cost / million Books calls',
+        `$${figures.costPerMillionBooksCallsUsd.toFixed(2)}`,
+        `on-demand $${ON_DEMAND_USD_PER_MILLION_WRITES} / million WRU`,
+      ],
+      [
+        'write units / s per budget item (mean, max)',
+        `${figures.meanWcuPerSecondPerItem.toFixed(1)}, ${figures.maxWcuPerSecondPerItem}`,
+        `${PARTITION_WCU_PER_SECOND} per partition`,
+      ],
+    ]),
+  );
+};
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
@@ -69,14 +125,19 @@ const main = async (): Promise<void> => {
     naivePauseMs: 1_000,
     timeoutMs: 150_000,
   };
-  const sides: BenchSideName[] =
-    values.only === 'zoho-sync' || values.only === 'naive'
-      ? [values.only]
-      : values.only === 'backfill' || values.only === 'intake'
-        ? []
-        : ['zoho-sync', 'naive'];
-  const runBackfillCase = values.only === undefined || values.only === 'backfill';
-  const runIntakeCase = values.only === undefined || values.only === 'intake';
+  const cases = (values.only ?? 'window-modes,naive,scale-model,backfill,intake')
+    .split(',')
+    .map((name) => name.trim());
+  const sides: BenchSideName[] = cases.flatMap((name): BenchSideName[] =>
+    name === 'window-modes'
+      ? ['sliding', 'fixed-random']
+      : name === 'zoho-sync' || name === 'naive'
+        ? [name]
+        : [],
+  );
+  if (cases.includes('scale-model')) printScaleModel();
+  const runBackfillCase = cases.includes('backfill');
+  const runIntakeCase = cases.includes('intake');
   const backfillParameters: BackfillBenchParameters = {
     records: Number(values['backfill-records']),
     share: Number(values.share),
@@ -95,6 +156,7 @@ const main = async (): Promise<void> => {
   process.removeAllListeners('warning');
 
   const startedAt = Date.now();
+  if (sides.length === 0 && !runBackfillCase && !runIntakeCase) return;
   const standIns = await startAwsStandIns();
   const standInEnv = standInEnvironment(standIns.endpoints);
   Object.assign(process.env, standInEnv);
@@ -135,15 +197,15 @@ const main = async (): Promise<void> => {
       `max ${parameters.maxConcurrency} in flight (physical limit ${parameters.changes} / ${parameters.budget} x ${parameters.windowSeconds} s)\n`,
   );
   if (figures.length > 0) console.log(renderTable(benchRows(parameters, figures)));
-  const ours = figures.find((side) => side.side === 'zoho-sync');
-  const goals = ours === undefined ? undefined : checkGoals(ours);
-  if (goals !== undefined) {
+  const ours = figures.filter((side) => side.side !== 'naive');
+  const goals = ours.length === 0 ? undefined : ours.map(checkGoals);
+  ours.forEach((side, index) => {
     console.log(
-      `\ngoals (zoho-sync): ${Object.entries(goals)
+      `\ngoals (${side.side}): ${Object.entries(goals?.[index] ?? {})
         .map(([goal, met]) => `${goal} ${met ? 'met' : 'NOT met'}`)
         .join(', ')}`,
     );
-  }
+  });
   if (backfill !== undefined) {
     console.log(
       `\nbackfill: ${backfill.records} CRM records, --share ${backfillParameters.share} of ${parameters.budget} per ${parameters.windowSeconds} s window: ` +
