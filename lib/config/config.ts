@@ -12,6 +12,7 @@ export const ENV = {
   alertTopicArn: 'ZOHO_SYNC_ALERT_TOPIC_ARN',
   secretPrefix: 'ZOHO_SYNC_SECRET_PREFIX',
   zohoTimeoutMs: 'ZOHO_SYNC_ZOHO_TIMEOUT_MS',
+  budgetClockSkewMs: 'ZOHO_SYNC_BUDGET_CLOCK_SKEW_MS',
   tokenRefreshAheadSeconds: 'ZOHO_SYNC_TOKEN_REFRESH_AHEAD_SECONDS',
   cacheTtlSeconds: 'ZOHO_SYNC_CACHE_TTL_SECONDS',
   maxBackoffAttempts: 'ZOHO_SYNC_MAX_BACKOFF_ATTEMPTS',
@@ -37,6 +38,8 @@ const configSchema = z.object({
   [ENV.alertTopicArn]: z.string().min(1).optional(),
   [ENV.secretPrefix]: z.string().default('zoho-sync/'),
   [ENV.zohoTimeoutMs]: z.coerce.number().int().positive().default(10_000),
+  // How far a container's clock may be from Zoho's; the request budget's margin (lib/limits).
+  [ENV.budgetClockSkewMs]: z.coerce.number().int().min(0).max(60_000).default(200),
   [ENV.tokenRefreshAheadSeconds]: z.coerce.number().int().min(60).max(1800).default(600),
   [ENV.cacheTtlSeconds]: z.coerce.number().int().min(0).default(60),
   [ENV.maxBackoffAttempts]: z.coerce.number().int().min(1).max(20).default(5),
@@ -69,6 +72,8 @@ export interface Config {
   readonly alertTopicArn: string | undefined;
   readonly secretPrefix: string;
   readonly zohoTimeoutMs: number;
+  /** How far any container's clock may be from Zoho's (the request budget's margin). */
+  readonly budgetClockSkewMs: number;
   readonly tokenRefreshAheadSeconds: number;
   readonly cacheTtlSeconds: number;
   readonly maxBackoffAttempts: number;
@@ -106,6 +111,7 @@ export const loadConfig = (env: Record<string, string | undefined> = process.env
     alertTopicArn: values[ENV.alertTopicArn],
     secretPrefix: values[ENV.secretPrefix],
     zohoTimeoutMs: values[ENV.zohoTimeoutMs],
+    budgetClockSkewMs: values[ENV.budgetClockSkewMs],
     tokenRefreshAheadSeconds: values[ENV.tokenRefreshAheadSeconds],
     cacheTtlSeconds: values[ENV.cacheTtlSeconds],
     maxBackoffAttempts: values[ENV.maxBackoffAttempts],

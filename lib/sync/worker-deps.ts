@@ -62,6 +62,7 @@ export const createSyncWorkerDeps = (runtime: RuntimeDeps): HandleSyncMessageDep
       secretPrefix: config.secretPrefix,
       // An in-flight lease must outlast the slowest Zoho call.
       leaseMs: Math.max(30_000, 3 * config.zohoTimeoutMs),
+      clockSkewMs: config.budgetClockSkewMs,
     });
   return {
     connections,

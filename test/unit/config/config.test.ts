@@ -31,8 +31,15 @@ describe('loadConfig', () => {
       zohoTimeoutMs: 2500,
       tokenRefreshAheadSeconds: 600,
       maxBackoffAttempts: 5,
+      budgetClockSkewMs: 200,
     });
     expect(Object.isFrozen(config)).toBe(true);
+    const skewed = loadConfig({
+      ZOHO_SYNC_TABLE_NAME: 'state',
+      ZOHO_SYNC_QUEUE_URL: 'https://sqs/queue',
+      ZOHO_SYNC_BUDGET_CLOCK_SKEW_MS: '500',
+    });
+    expect(skewed.budgetClockSkewMs).toBe(500);
   });
 
   it('lists every missing or invalid variable in one ConfigError', () => {
