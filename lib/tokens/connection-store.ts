@@ -1,16 +1,12 @@
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
-  GetSecretValueCommand,
-  ResourceNotFoundException,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import {
-  ConfigError,
   type Connection,
   connectionSecretId,
   connectionSecretSchema,
   toConnection,
 } from '../config';
 import { registerSecretValues } from '../observability';
+import { readJsonSecret } from './read-json-secret';
 
 export interface ConnectionStoreDeps {
   readonly secretsManager: SecretsManagerClient;
@@ -41,30 +37,12 @@ export const createConnectionStore = (deps: ConnectionStoreDeps): ConnectionStor
   const cache = new Map<string, CacheEntry>();
 
   const load = async (connectionId: string): Promise<Connection | undefined> => {
-    const secretId = connectionSecretId(deps.secretPrefix, connectionId);
-    let secretString: string | undefined;
-    try {
-      const result = await deps.secretsManager.send(
-        new GetSecretValueCommand({ SecretId: secretId }),
-      );
-      secretString = result.SecretString;
-    } catch (error) {
-      if (error instanceof ResourceNotFoundException) return undefined;
-      throw error;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(secretString ?? '');
-    } catch {
-      throw new ConfigError(`secret ${secretId} is not valid JSON`);
-    }
-    const parsed = connectionSecretSchema.safeParse(json);
-    if (!parsed.success) {
-      // Name the fields, never echo values: the secret holds credentials.
-      const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)');
-      throw new ConfigError(`secret ${secretId} is invalid: check ${fields.join(', ')}`);
-    }
-    const secret = parsed.data;
+    const secret = await readJsonSecret(
+      deps.secretsManager,
+      connectionSecretId(deps.secretPrefix, connectionId),
+      connectionSecretSchema,
+    );
+    if (secret === undefined) return undefined;
     registerSecretValues(secret.clientSecret, secret.refreshToken, secret.webhookSecret);
     return toConnection(connectionId, secret);
   };

@@ -1,13 +1,12 @@
 import {
   CreateSecretCommand,
-  GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceExistsException,
-  ResourceNotFoundException,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { ConfigError, type WebhookSecret, webhookSecretId, webhookSecretSchema } from '../config';
+import { type WebhookSecret, webhookSecretId, webhookSecretSchema } from '../config';
 import { registerSecretValues } from '../observability';
+import { readJsonSecret } from './read-json-secret';
 
 export interface WebhookSecretDeps {
   readonly secretsManager: SecretsManagerClient;
@@ -22,30 +21,14 @@ export const readWebhookSecret = async (
   deps: WebhookSecretDeps,
   connectionId: string,
 ): Promise<WebhookSecret | undefined> => {
-  const secretId = webhookSecretId(deps.secretPrefix, connectionId);
-  let secretString: string | undefined;
-  try {
-    const result = await deps.secretsManager.send(
-      new GetSecretValueCommand({ SecretId: secretId }),
-    );
-    secretString = result.SecretString;
-  } catch (error) {
-    if (error instanceof ResourceNotFoundException) return undefined;
-    throw error;
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(secretString ?? '');
-  } catch {
-    throw new ConfigError(`secret ${secretId} is not valid JSON`);
-  }
-  const parsed = webhookSecretSchema.safeParse(json);
-  if (!parsed.success) {
-    const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)');
-    throw new ConfigError(`secret ${secretId} is invalid: check ${fields.join(', ')}`);
-  }
-  registerSecretValues(parsed.data.webhookSecret, parsed.data.nextWebhookSecret);
-  return parsed.data;
+  const secret = await readJsonSecret(
+    deps.secretsManager,
+    webhookSecretId(deps.secretPrefix, connectionId),
+    webhookSecretSchema,
+  );
+  if (secret === undefined) return undefined;
+  registerSecretValues(secret.webhookSecret, secret.nextWebhookSecret);
+  return secret;
 };
 
 /**
