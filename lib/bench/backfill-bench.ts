@@ -40,7 +40,7 @@ export interface BackfillBenchFigures {
   readonly goalsMet: boolean;
 }
 
-const ORG_ID = '60090000003';
+const ORG_ID = '60090000005';
 const CLIENT_ID = '1000.BENCHBACKFILL';
 
 /**
@@ -94,7 +94,7 @@ export const runBackfillBench = async (
   });
   await putConnectionSecret(clients.secretsManager, { secretPrefix, connectionId, secret });
   const base = Date.parse('2025-01-01T00:00:00Z');
-  backlogRecordIds('48792', parameters.records).forEach((id, index) => {
+  backlogRecordIds('48794', parameters.records).forEach((id, index) => {
     const modified = new Date(base + index * 1000).toISOString().replace('.000Z', '+00:00');
     simulator.putCrmRecord('Accounts', crmAccount(id, { Modified_Time: modified }));
   });

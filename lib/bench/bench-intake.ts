@@ -60,10 +60,10 @@ export interface IntakeBenchFigures {
   readonly runMs: number;
 }
 
-const ORG_ID = '60090000003';
+const ORG_ID = '60090000006';
 const CLIENT_ID = '1000.BENCHINTAKE';
 const CONNECTION_ID = 'bench-intake';
-const RECORD_PREFIX = '48792';
+const RECORD_PREFIX = '48795';
 
 /**
  * The intake case of `npm run bench`: the three ways one change reaches the worker (workflow

@@ -88,6 +88,9 @@ export interface BenchSideContext {
 }
 
 const SIDE_IDS: Record<BenchSideName, { orgId: string; recordPrefix: string; clientId: string }> = {
+  // One organization and record-id prefix per bench case: the cases share one simulator, so
+  // lib/bench/backfill-bench.ts (60090000005, 48794) and bench-intake.ts (60090000006, 48795)
+  // must not reuse these.
   'zoho-sync': { orgId: '60090000001', recordPrefix: '48790', clientId: '1000.BENCHZOHOSYNC' },
   naive: { orgId: '60090000002', recordPrefix: '48791', clientId: '1000.BENCHNAIVE' },
   sliding: { orgId: '60090000003', recordPrefix: '48792', clientId: '1000.BENCHSLIDING' },
