@@ -9,6 +9,7 @@ import {
   connectionSecretId,
   DATA_CENTERS,
   type DataCenter,
+  webhookSecretId,
 } from '../config';
 import { createRequestLimiter, readBudgetSnapshot } from '../limits';
 import {
@@ -20,7 +21,12 @@ import { type Logger, noMetrics, redact, logger as sharedLogger } from '../obser
 import { SYNCED_CRM_MODULES } from '../sync/crm-modules';
 import { CRM_ID_CUSTOM_FIELD } from '../sync/mappers/crm-fields';
 import { callZoho, type ZohoCallerDeps } from '../sync/zoho-caller';
-import { createConnectionAccess, readAccessTokenSecret, type TokenStore } from '../tokens';
+import {
+  createConnectionAccess,
+  readAccessTokenSecret,
+  readWebhookSecret,
+  type TokenStore,
+} from '../tokens';
 import {
   type BooksEntity,
   type BooksOrganization,
@@ -69,6 +75,7 @@ export interface DoctorDeps {
 /** The checks in the order they print (the guide's checklist). */
 export const DOCTOR_CHECKS = [
   ['secret', 'Connection secret'],
+  ['webhook-secret', 'Webhook secret'],
   ['token', 'Access token (at most one refresh)'],
   ['data-centre', "Data centre vs the token's api_domain"],
   ['organization', 'Books organization id'],
@@ -192,6 +199,40 @@ export const runDoctor = async (deps: DoctorDeps, connectionId: string): Promise
     return { message: error instanceof Error ? error.message : String(error), entry: undefined };
   };
 
+  /**
+   * The webhook function may read only `<prefix><id>/webhook` (never the credentials), so
+   * without it every webhook is refused with 401 even when everything else passes.
+   */
+  const checkWebhookSecret = async () => {
+    const id = webhookSecretId(config.secretPrefix, connectionId);
+    try {
+      const secret = await readWebhookSecret(
+        { secretsManager: clients.secretsManager, secretPrefix: config.secretPrefix },
+        connectionId,
+      );
+      if (secret === undefined) {
+        fail(
+          'webhook-secret',
+          `no secret ${id}: the webhook function answers 401 to every webhook of this connection`,
+          `Run: zoho-sync webhook-secret migrate --connection ${connectionId} (it copies a legacy webhookSecret out of the connection secret). If it finds none, rerun: zoho-sync setup --connection ${connectionId} --file connection.json (it generates one), then put it in the CRM webhook's token parameter.`,
+        );
+      } else if (secret.nextWebhookSecret !== undefined) {
+        warn(
+          'webhook-secret',
+          `${id}: a rotation is in progress (the current and the next secret are both accepted); once CRM sends the next one, run: zoho-sync webhook-secret rotate --connection ${connectionId} --finish`,
+        );
+      } else {
+        pass('webhook-secret', `${id}: present`);
+      }
+    } catch (error) {
+      fail(
+        'webhook-secret',
+        describe(error).message,
+        `Correct ${id}: it must be {"webhookSecret": "<at least 16 characters>"}; zoho-sync webhook-secret rotate --connection ${connectionId} writes a valid one.`,
+      );
+    }
+  };
+
   // ------------------------------------------------------------ AWS side, needs no Zoho call
   const queueCheck = checkQueues(clients, config);
   let found: Connection | undefined;
@@ -216,6 +257,7 @@ export const runDoctor = async (deps: DoctorDeps, connectionId: string): Promise
       `Correct the fields named above in secret ${secretId} (zoho-sync setup validates a file before storing it).`,
     );
   }
+  if (found !== undefined) await checkWebhookSecret();
   const queues = await queueCheck;
   if (queues.ok) pass('queues', queues.detail);
   else fail('queues', queues.detail, queues.fix);

@@ -1,5 +1,6 @@
+import { DeleteSecretCommand } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectionSecret } from '../../../lib/config';
+import { type ConnectionSecret, webhookSecretId } from '../../../lib/config';
 import type { DoctorReport } from '../../../lib/doctor/run-doctor';
 import { getErrorEntry, renderFix, type ZohoErrorId } from '../../../lib/zoho';
 import { runLocalCli, writeLocalState } from '../../helpers/cli';
@@ -65,6 +66,7 @@ describe('zoho-sync doctor', () => {
     const { code, report } = await doctor(CONNECTION_ID);
     expect(report.checks.map((c) => [c.id, c.status])).toEqual([
       ['secret', 'pass'],
+      ['webhook-secret', 'pass'],
       ['token', 'pass'],
       ['data-centre', 'pass'],
       ['organization', 'pass'],
@@ -169,6 +171,37 @@ describe('zoho-sync doctor', () => {
     // No channel was ever enabled for it: that is reported too, with the renewal command.
     expect(check(report, 'channel')?.status).toBe('fail');
     expect(check(report, 'channel')?.fix).toContain('zoho-sync channels renew --connection no-cf');
+  });
+
+  it('fails the webhook-secret check when the webhook function would refuse every webhook', async () => {
+    const secret = faultConnection(pipeline, 'no-webhook', {});
+    await addConnection('no-webhook', secret);
+    await pipeline.env.clients.secretsManager.send(
+      new DeleteSecretCommand({
+        SecretId: webhookSecretId(pipeline.env.config.secretPrefix, 'no-webhook'),
+        ForceDeleteWithoutRecovery: true,
+      }),
+    );
+    const { code, report, out } = await doctor('no-webhook');
+    expect(code).toBe(1);
+    const failed = check(report, 'webhook-secret');
+    expect(failed?.status).toBe('fail');
+    expect(failed?.detail).toContain('401');
+    expect(failed?.fix).toContain('zoho-sync webhook-secret migrate --connection no-webhook');
+    // The Zoho side is still checked: one missing secret does not hide the rest.
+    expect(check(report, 'token')?.status).toBe('pass');
+    expect(out).not.toContain(secret.webhookSecret);
+  });
+
+  it('warns, without failing, while a webhook-secret rotation is in progress', async () => {
+    const secret = faultConnection(pipeline, 'rotating', {});
+    await addConnection('rotating', secret);
+    const rotate = await runLocalCli(stateFile, ['webhook-secret', 'rotate', '-c', 'rotating']);
+    expect(rotate.code).toBe(0);
+    const { report } = await doctor('rotating');
+    const rotating = check(report, 'webhook-secret');
+    expect(rotating?.status).toBe('warn');
+    expect(rotating?.detail).toContain('webhook-secret rotate --connection rotating --finish');
   });
 
   it('fails the secret check for an unknown connection and skips the rest', async () => {
