@@ -9,12 +9,13 @@ import { runLocalCli, writeLocalState } from '../../helpers/cli';
 import { CONNECTION_ID, ORG_ID, type Pipeline, startPipeline } from '../../helpers/pipeline';
 
 /**
- * N records, a Books budget compressed to 100 calls per 2-second window (the simulator enforces
- * the same window with 429s), and the default share 0.5: the backfill may take 50 calls per
- * window, so N = 200 drains in about 8 s at the share's physical limit.
+ * N records, a Books budget compressed to 200 calls per 2-second window (the simulator enforces
+ * the same window with 429s), and the default share 0.5: the backfill may take 100 calls per
+ * window, so N = 1,000 drains in about 20 s at the share's physical limit.
  */
-const N = 200;
+const N = 1_000;
 const WINDOW_SECONDS = 2;
+const BUDGET = 200;
 
 const spawnCli = (
   stateFile: string,
@@ -48,8 +49,8 @@ describe('zoho-sync backfill', () => {
 
   beforeAll(async () => {
     pipeline = await startPipeline({
-      organization: { requestsPerWindow: 100, windowSeconds: WINDOW_SECONDS },
-      secret: { rateLimit: { requests: 100, windowSeconds: WINDOW_SECONDS } },
+      organization: { requestsPerWindow: BUDGET, windowSeconds: WINDOW_SECONDS },
+      secret: { rateLimit: { requests: BUDGET, windowSeconds: WINDOW_SECONDS } },
     });
     stateFile = await writeLocalState(pipeline);
     const base = Date.parse('2025-01-01T00:00:00Z');
@@ -71,7 +72,7 @@ describe('zoho-sync backfill', () => {
       handler: pipeline.worker,
       functionName: 'sync-worker',
       batchSize: 10,
-      maxConcurrency: 4,
+      maxConcurrency: 8,
     });
   });
   afterAll(async () => {
@@ -146,7 +147,7 @@ describe('zoho-sync backfill', () => {
     expect(stats?.tooManyRequests).toBe(0);
     expect(backfillCalls / N).toBeLessThanOrEqual(1.02);
     // No window ever held more than the budget.
-    expect(stats?.maxCallsInAnyWindow).toBeLessThanOrEqual(100);
+    expect(stats?.maxCallsInAnyWindow).toBeLessThanOrEqual(BUDGET);
     process.stdout.write(
       `backfill test: ${N} records, ${backfillCalls} Books calls (${(backfillCalls / N).toFixed(3)}/record), ` +
         `0 x 429, max ${stats?.maxCallsInAnyWindow} calls in a ${WINDOW_SECONDS} s window, ` +
