@@ -43,8 +43,11 @@ export const toSnsSubject = (text: string): string => {
     : `${ascii.slice(0, MAX_SUBJECT_LENGTH - 3)}...`;
 };
 
-/** How alerts and docs spell a CLI command (the CLI runs from a checkout with tsx). */
-export const cliCommand = (args: string): string => `npm run cli -- ${args}`;
+/**
+ * How alerts and docs spell a CLI command: the package's `bin`, so it works in a checkout and
+ * wherever zoho-sync is installed (`npm run cli --` is only an alias inside a checkout).
+ */
+export const cliCommand = (args: string): string => `npx zoho-sync ${args}`;
 
 /**
  * The code an alert is filed under: Zoho's code, else the HTTP status, else the row id. Books

@@ -78,8 +78,8 @@ describe('failure handling: alerts', () => {
         '5 records of connection storm failed with code 2 (Invalid value) since 2035-01-05T09:00:00.000Z.',
         'Until 2035-01-05T10:00:00.000Z, further records failing with code 2 are dead-lettered without an alert each; their number is in the next alert for this code.',
         'Zoho message:    Invalid value passed for Billing City.',
-        'List them:       npm run cli -- dlq list --connection storm',
-        'Replay them all: npm run cli -- redrive --connection storm --all (after fixing the cause)',
+        'List them:       npx zoho-sync dlq list --connection storm',
+        'Replay them all: npx zoho-sync redrive --connection storm --all (after fixing the cause)',
       ]),
     );
     expect(harness.metrics.total(METRICS.alertsSuppressed)).toBe(195);

@@ -119,7 +119,7 @@ describe('failure handling: backoff', () => {
     expect(alert?.body).toContain('Attempts:        5');
     expect(alert?.body).toContain(`Correlation id:  ${message.correlationId}`);
     expect(alert?.body).toContain(
-      `Replay:          npm run cli -- redrive --connection retry-never --message ${message.messageId}`,
+      `Replay:          npx zoho-sync redrive --connection retry-never --message ${message.messageId}`,
     );
   });
 

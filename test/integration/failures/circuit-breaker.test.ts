@@ -93,7 +93,7 @@ describe('failure handling: circuit breaker', () => {
       expect(alert?.body).toContain(
         `How to fix it:   Check booksOrganizationId in secret ${harness.env.config.secretPrefix}broken;`,
       );
-      expect(alert?.body).toContain('npm run cli -- breaker reset --connection broken');
+      expect(alert?.body).toContain('npx zoho-sync breaker reset --connection broken');
     });
 
     it('parks new work without calling Zoho while it is open', async () => {

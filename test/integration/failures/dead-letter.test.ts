@@ -86,8 +86,8 @@ describe('failure handling: dead-letter queue', () => {
       'Attempts:        1',
       `What it means:   ${entry.meaning}`,
       `Correlation id:  ${message.correlationId} (search the logs for it)`,
-      `Explain:         npm run cli -- dlq explain ${message.messageId}`,
-      `Replay:          npm run cli -- redrive --connection dlq-1002 --message ${message.messageId}`,
+      `Explain:         npx zoho-sync dlq explain ${message.messageId}`,
+      `Replay:          npx zoho-sync redrive --connection dlq-1002 --message ${message.messageId}`,
     ]) {
       expect(alert?.body.split('\n')).toContain(line);
     }
@@ -106,7 +106,7 @@ describe('failure handling: dead-letter queue', () => {
     expect(text).toContain(`What it means:   ${entry.meaning}`);
     expect(text).toContain(`Note:            ${entry.note}`);
     expect(text).toContain(
-      `Replay:          npm run cli -- redrive --connection dlq-1002 --message ${deadLetter.messageId}`,
+      `Replay:          npx zoho-sync redrive --connection dlq-1002 --message ${deadLetter.messageId}`,
     );
     expect(summarizeDeadLetter(deadLetter)).toContain(
       '1002 Record does not exist [fail-alert]  attempts=1',

@@ -55,7 +55,7 @@ describe('breaker-alert', () => {
       '                 or when a probe succeeds (one message is let through every 15 min),',
     );
     expect(lines).toContain(
-      '                 or by hand: npm run cli -- breaker reset --connection acme',
+      '                 or by hand: npx zoho-sync breaker reset --connection acme',
     );
   });
 
@@ -81,7 +81,7 @@ describe('breaker-alert', () => {
         'Stopped from:    2026-01-05T09:00:00.000Z',
         'Resumed at:      2026-01-05T09:42:00.000Z',
         'Parked work:     12 message(s) sent back to the sync queue',
-        'Still parked:    3 message(s); release them with npm run cli -- breaker reset --connection acme',
+        'Still parked:    3 message(s); release them with npx zoho-sync breaker reset --connection acme',
       ]),
     );
   });
