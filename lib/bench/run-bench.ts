@@ -6,7 +6,9 @@
  * against the Zoho simulator with a compressed window (default 100 requests per 6 s) that the
  * simulator enforces with 429s. `zoho-sync` uses the DynamoDB request budget of lib/limits;
  * `naive` has no budget and retries every 429 after a pause. Prints one table and writes the
- * figures to .zoho-sync/bench.json. Not a test: it reports what it measured.
+ * figures to .zoho-sync/bench.json. Not a test: it reports what it measured. Each case prints its
+ * table as soon as it ends (the window-modes sides together, side by side) and rewrites
+ * bench.json, so a run stopped part-way still reports; a failing case does not stop the others.
  *
  * Cases: `window-modes` (zoho-sync against a sliding minute and a fixed minute at a random
  * offset, side by side), `naive` (the baseline without a budget, epoch-aligned fixed minute),
@@ -157,92 +159,123 @@ const main = async (): Promise<void> => {
 
   const startedAt = Date.now();
   if (sides.length === 0 && !runBackfillCase && !runIntakeCase) return;
+  const figures: BenchSideFigures[] = [];
+  let goals: Record<string, boolean>[] | undefined;
+  const failures: string[] = [];
+  // Rewritten after every case, so a run stopped part-way still leaves what it measured.
+  const writeReport = async () => {
+    await mkdir(STATE_DIR, { recursive: true });
+    await writeFile(
+      `${STATE_DIR}/bench.json`,
+      `${JSON.stringify(
+        {
+          ranAt: new Date(startedAt).toISOString(),
+          parameters,
+          goals: BENCH_GOALS,
+          goalsMet: goals,
+          sides: figures,
+          ...(backfill === undefined
+            ? {}
+            : { backfill: { parameters: backfillParameters, figures: backfill } }),
+          ...(intake === undefined ? {} : { intake }),
+          ...(failures.length === 0 ? {} : { failures }),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  };
+  /** One case's failure is reported and the others still run; the exit code says so. */
+  const runCase = async (name: string, run: () => Promise<void>) => {
+    process.stderr.write(`bench: running ${name} ...\n`);
+    try {
+      await run();
+    } catch (error) {
+      failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+      console.error(
+        `\nbench case ${name} failed: ${error instanceof Error ? error.stack : String(error)}`,
+      );
+    }
+    await writeReport();
+  };
+
   const standIns = await startAwsStandIns();
   const standInEnv = standInEnvironment(standIns.endpoints);
   Object.assign(process.env, standInEnv);
   const simulator = await startZohoSimulator({ latencyMs: parameters.latencyMs });
-  const figures: BenchSideFigures[] = [];
   try {
     const clients = createAwsClients({ region: 'us-east-1' });
+    if (sides.length > 0) {
+      console.log(
+        `\nzoho-sync benchmark: ${parameters.changes} changes, budget ${parameters.budget} requests per ${parameters.windowSeconds} s window, ` +
+          `${parameters.workers} workers x batch ${parameters.batchSize}, Zoho latency ${parameters.latencyMs} ms, ` +
+          `max ${parameters.maxConcurrency} in flight (physical limit ${parameters.changes} / ${parameters.budget} x ${parameters.windowSeconds} s)\n`,
+      );
+    }
     for (const side of sides) {
-      process.stderr.write(`bench: running ${side} ...\n`);
-      figures.push(await runBenchSide({ simulator, clients, standInEnv, parameters }, side));
+      await runCase(side, async () => {
+        figures.push(await runBenchSide({ simulator, clients, standInEnv, parameters }, side));
+      });
+    }
+    if (figures.length > 0) {
+      // The sides print together, as one side-by-side table, once the last of them ends.
+      console.log(renderTable(benchRows(parameters, figures)));
+      const ours = figures.filter((side) => side.side !== 'naive');
+      goals = ours.length === 0 ? undefined : ours.map(checkGoals);
+      ours.forEach((side, index) => {
+        console.log(
+          `\ngoals (${side.side}): ${Object.entries(goals?.[index] ?? {})
+            .map(([goal, met]) => `${goal} ${met ? 'met' : 'NOT met'}`)
+            .join(', ')}`,
+        );
+      });
+      await writeReport();
     }
     if (runBackfillCase) {
-      process.stderr.write('bench: running backfill ...\n');
-      backfill = await runBackfillBench({ simulator, clients, standInEnv }, backfillParameters);
+      await runCase('backfill', async () => {
+        const measured = await runBackfillBench(
+          { simulator, clients, standInEnv },
+          backfillParameters,
+        );
+        backfill = measured;
+        console.log(
+          `\nbackfill: ${measured.records} CRM records, --share ${backfillParameters.share} of ${parameters.budget} per ${parameters.windowSeconds} s window: ` +
+            `synced ${measured.synced}, drain ${(measured.drainMs / 1000).toFixed(1)} s vs physical limit ${(measured.physicalLimitMs / 1000).toFixed(1)} s ` +
+            `= ${measured.drainOverPhysical.toFixed(3)} (goal <= ${BACKFILL_GOAL.maxDrainOverPhysical}), ` +
+            `${measured.booksCalls} Books calls (${measured.booksCallsPerRecord.toFixed(3)}/record), ${measured.tooManyRequests} x 429, ` +
+            `max ${measured.maxCallsInAnyWindow} calls in a window: goals ${measured.goalsMet ? 'met' : 'NOT met'}`,
+        );
+      });
     }
     if (runIntakeCase) {
-      process.stderr.write('bench: running intake ...\n');
-      intake = await runIntakeBench(
-        { simulator, clients, standInEnv },
-        {
-          records: Number(values['intake-records']),
-          workers: parameters.workers,
-          batchSize: parameters.batchSize,
-          intakeDelaySeconds: Number(values['intake-delay-seconds']),
-          latencyMs: parameters.latencyMs,
-          timeoutMs: 300_000,
-        },
-      );
+      await runCase('intake', async () => {
+        const measured = await runIntakeBench(
+          { simulator, clients, standInEnv },
+          {
+            records: Number(values['intake-records']),
+            workers: parameters.workers,
+            batchSize: parameters.batchSize,
+            intakeDelaySeconds: Number(values['intake-delay-seconds']),
+            latencyMs: parameters.latencyMs,
+            timeoutMs: 300_000,
+          },
+        );
+        intake = measured;
+        console.log(
+          `\nintake: ${measured.records} records changed (${measured.announced} by webhook + notification, ${measured.burstEdited} of them edited 3 times, ${measured.silent} with no event), ` +
+            `${measured.events} events, then ${measured.repeatWebhooks} webhooks for unchanged records; ${parameters.workers} workers x batch ${parameters.batchSize}, intake delay ${values['intake-delay-seconds']} s\n`,
+        );
+        console.log(renderIntakeTable(measured));
+      });
     }
   } finally {
     await simulator.stop();
     await standIns.stop();
   }
-
-  console.log(
-    `\nzoho-sync benchmark: ${parameters.changes} changes, budget ${parameters.budget} requests per ${parameters.windowSeconds} s window, ` +
-      `${parameters.workers} workers x batch ${parameters.batchSize}, Zoho latency ${parameters.latencyMs} ms, ` +
-      `max ${parameters.maxConcurrency} in flight (physical limit ${parameters.changes} / ${parameters.budget} x ${parameters.windowSeconds} s)\n`,
-  );
-  if (figures.length > 0) console.log(renderTable(benchRows(parameters, figures)));
-  const ours = figures.filter((side) => side.side !== 'naive');
-  const goals = ours.length === 0 ? undefined : ours.map(checkGoals);
-  ours.forEach((side, index) => {
-    console.log(
-      `\ngoals (${side.side}): ${Object.entries(goals?.[index] ?? {})
-        .map(([goal, met]) => `${goal} ${met ? 'met' : 'NOT met'}`)
-        .join(', ')}`,
-    );
-  });
-  if (backfill !== undefined) {
-    console.log(
-      `\nbackfill: ${backfill.records} CRM records, --share ${backfillParameters.share} of ${parameters.budget} per ${parameters.windowSeconds} s window: ` +
-        `synced ${backfill.synced}, drain ${(backfill.drainMs / 1000).toFixed(1)} s vs physical limit ${(backfill.physicalLimitMs / 1000).toFixed(1)} s ` +
-        `= ${backfill.drainOverPhysical.toFixed(3)} (goal <= ${BACKFILL_GOAL.maxDrainOverPhysical}), ` +
-        `${backfill.booksCalls} Books calls (${backfill.booksCallsPerRecord.toFixed(3)}/record), ${backfill.tooManyRequests} x 429, ` +
-        `max ${backfill.maxCallsInAnyWindow} calls in a window: goals ${backfill.goalsMet ? 'met' : 'NOT met'}`,
-    );
-  }
-  if (intake !== undefined) {
-    console.log(
-      `\nintake: ${intake.records} records changed (${intake.announced} by webhook + notification, ${intake.burstEdited} of them edited 3 times, ${intake.silent} with no event), ` +
-        `${intake.events} events, then ${intake.repeatWebhooks} webhooks for unchanged records; ${parameters.workers} workers x batch ${parameters.batchSize}, intake delay ${values['intake-delay-seconds']} s\n`,
-    );
-    console.log(renderIntakeTable(intake));
-  }
   console.log(`run time ${((Date.now() - startedAt) / 1000).toFixed(0)} s`);
-
-  await mkdir(STATE_DIR, { recursive: true });
-  await writeFile(
-    `${STATE_DIR}/bench.json`,
-    `${JSON.stringify(
-      {
-        ranAt: new Date(startedAt).toISOString(),
-        parameters,
-        goals: BENCH_GOALS,
-        goalsMet: goals,
-        sides: figures,
-        ...(backfill === undefined
-          ? {}
-          : { backfill: { parameters: backfillParameters, figures: backfill } }),
-        ...(intake === undefined ? {} : { intake }),
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  await writeReport();
+  if (failures.length > 0)
+    throw new Error(`${failures.length} case(s) failed: ${failures.join('; ')}`);
 };
 
 main().then(
