@@ -160,6 +160,10 @@ interface OrgState {
   daySpent: { readonly dayKey: string; readonly untilMs: number } | undefined;
   /** Quota days computed so far, per time zone (one per day, so the cache stays tiny). */
   readonly days: Map<string, QuotaDay>;
+  /** When this container's grants of the last slot period were made: its share of a turn. */
+  grantTimes: number[];
+  /** When the calls this container deferred are due back, for those not yet due. */
+  comeBacks: number[];
 }
 
 /** A granted call. */
@@ -174,6 +178,21 @@ interface Grant {
 }
 
 const MAX_WRITE_ATTEMPTS = 8;
+
+/**
+ * Deferrals a container books into one turn of the slots, per grant it got in the last slot
+ * period. Above 1 because a turn left short leaves slots unused for good, while an overbooked
+ * call is only deferred once more.
+ */
+const TURN_OVERBOOKING = 1.5;
+
+/**
+ * The farthest turn a deferral is booked into, counted from the next one. Each container's
+ * share is an estimate; booked farther, a call could come back a window after a turn that
+ * still had free slots (a straggler that stretches the drain by a window). Booked at most one
+ * turn beyond the next, a misjudged call at worst comes back once more.
+ */
+const MAX_TURNS_AHEAD = 1;
 
 const defaultSleep = (ms: number) =>
   new Promise<void>((resolve) => {
@@ -232,6 +251,8 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
         state: undefined,
         daySpent: undefined,
         days: new Map(),
+        grantTimes: [],
+        comeBacks: [],
       };
       orgs.set(connection.booksOrganizationId, org);
     }
@@ -281,16 +302,51 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
     return { atMs, freeTimes: view.freeTimes.slice(mustFree - 1) };
   };
 
+  /** How long a slot takes to come round again: a window plus the clock-skew margin. */
+  const slotPeriodMs = (connection: Connection): number =>
+    connection.rateLimit.windowSeconds * 1000 + 2 * options.clockSkewMs;
+
   /**
    * The moment a deferred call should come back: one of the slots that free from `roomAtMs` on,
    * at random, so that many deferred calls return spread at the rate slots free instead of all
-   * at once, plus up to one slot interval of jitter.
+   * at once, plus up to one slot interval of jitter; and in the *turn* of the slots (each slot
+   * comes round once per slot period) that this container's earlier deferrals have not booked.
+   *
+   * Why turns: with a backlog of several windows every container defers far more calls than the
+   * next turn of slots can take. Sent all to the next turn, most would find the slots taken and
+   * be deferred again, a second SQS delivery each, and the ones deferred last would come back a
+   * whole window late and stretch the drain. No container knows the whole backlog, but each
+   * knows its own share of the budget: the grants it got in the last slot period. It books that
+   * many (a little more, so that no slot of a turn is left without a caller) of its deferrals
+   * per turn, the first ones into the next turn, the following ones into the turn after
+   * (never farther: {@link MAX_TURNS_AHEAD}).
+   * Across containers that fills each turn about to the budget. A container with no recent
+   * grant knows no share and sends its deferrals to the next turn.
    */
-  const comeBackAt = (connection: Connection, freeTimes: readonly number[], roomAtMs: number) => {
+  const comeBackAt = (
+    connection: Connection,
+    org: OrgState,
+    freeTimes: readonly number[],
+    roomAtMs: number,
+    nowMs: number,
+  ) => {
+    const periodMs = slotPeriodMs(connection);
+    org.grantTimes = org.grantTimes.filter((atMs) => atMs > nowMs - periodMs);
+    org.comeBacks = org.comeBacks.filter((atMs) => atMs > nowMs);
+    // Turn j: the slots that free from `roomAtMs + j * periodMs` on, for one period.
+    const perTurn = org.grantTimes.length * TURN_OVERBOOKING;
+    let turn = 0;
+    const booked = (j: number) =>
+      org.comeBacks.filter(
+        (atMs) => atMs >= roomAtMs + j * periodMs && atMs < roomAtMs + (j + 1) * periodMs,
+      ).length;
+    while (perTurn > 0 && turn < MAX_TURNS_AHEAD && booked(turn) >= perTurn) turn += 1;
     const pick = freeTimes[Math.floor(random() * freeTimes.length)] ?? roomAtMs;
     const interval =
       (connection.rateLimit.windowSeconds * 1000) / Math.max(1, connection.rateLimit.requests);
-    return Math.max(roomAtMs, pick) + random() * interval;
+    const atMs = Math.max(roomAtMs, pick) + turn * periodMs + random() * interval;
+    org.comeBacks.push(atMs);
+    return atMs;
   };
 
   /** Refuses without I/O what this container already knows cannot go soon. */
@@ -321,7 +377,7 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
       throw refuse(
         connection,
         'window',
-        comeBackAt(connection, room.freeTimes, optimisticMs),
+        comeBackAt(connection, org, room.freeTimes, optimisticMs, nowMs),
         nowMs,
       );
     }
@@ -467,7 +523,7 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
           throw refuse(
             connection,
             'window',
-            comeBackAt(connection, room.freeTimes, room.atMs),
+            comeBackAt(connection, org, room.freeTimes, room.atMs, nowMs),
             nowMs,
           );
         }
@@ -509,6 +565,7 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
         const granted = readBudgetState(result.Attributes ?? {});
         org.state = granted;
         holder.lease = undefined; // now carried by the grant
+        org.grantTimes.push(nowMs);
         const dayUsed = granted.days.get(day.key) ?? 1;
         learnDay(connection, org, granted, day, nowMs);
         await afterGrant(connection, slot, dayUsed, granted, day);

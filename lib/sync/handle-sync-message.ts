@@ -18,6 +18,7 @@ import { crashPoint } from '../crash-point';
 import { isZohoSyncError } from '../errors';
 import { describeFailure, type FailureDescription } from '../failures/describe-failure';
 import { InvalidSyncMessageError } from '../failures/errors';
+import { isBudgetExhaustedError } from '../limits/errors';
 import { withShare } from '../limits/request-limiter';
 import { METRICS, type MetricsRecorder } from '../observability';
 import type { ConnectionStore } from '../tokens/connection-store';
@@ -197,7 +198,9 @@ export const handleSyncMessage = async (
     if (failure.scope === 'connection') {
       return tripBreaker(deps, message, connection, failure, probe);
     }
-    const outcome = await actOnFailure(deps, message, failure, deferralCauseOf(error));
+    const outcome = await actOnFailure(deps, message, failure, deferralCauseOf(error), {
+      waitsForSlot: isBudgetExhaustedError(error) && error.budget === 'window',
+    });
     if (probe !== undefined) {
       await deps.breaker.settleProbe(
         probe,
@@ -308,6 +311,8 @@ const actOnFailure = async (
   message: SyncMessage,
   failure: FailureDescription,
   deferralCause: DeferralCause,
+  /** A deferral for a window slot: the limiter waits in memory for a slot due within a second. */
+  deferral: { readonly waitsForSlot: boolean } = { waitsForSlot: false },
 ): Promise<SyncOutcome> => {
   const logKeys = {
     entry_id: failure.entryId,
@@ -341,7 +346,15 @@ const actOnFailure = async (
         });
       }
       const retryAfterMs = failure.retryAfterMs ?? DEFAULT_DEFER_SECONDS * 1000;
-      const delaySeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
+      // SQS delays are whole seconds. A call waiting for a window slot is rounded down: it comes
+      // back up to a second early and the limiter waits the rest out in memory (its short wait
+      // is a second), so the slot is used the moment it frees; rounded up, the freed slot sat
+      // idle for up to a second. Every other wait (a daily reset, Zoho's own answer) is rounded
+      // up, never to come back before it is over.
+      const delaySeconds = Math.max(
+        1,
+        deferral.waitsForSlot ? Math.floor(retryAfterMs / 1000) : Math.ceil(retryAfterMs / 1000),
+      );
       const deferred = {
         ...message,
         deferrals: message.deferrals + 1,

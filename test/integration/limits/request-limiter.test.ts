@@ -173,6 +173,27 @@ describe('request limiter (DynamoDB Local)', () => {
     expect(await deferredAt(0.99)).toBe(Math.ceil(start + 30_000 + SLOT_REUSE_MS + 0.99 * 15_000));
   });
 
+  it("books a container's deferrals beyond its share of the next turn into the turn after", async () => {
+    const clock = manualClock(WINDOW_START + 200_000);
+    const connection = connectionFor({ rateLimit: { requests: 2, windowSeconds: 60 } });
+    const busy = container(clock);
+    // This container's share: both slots of the window.
+    for (let call = 0; call < 2; call += 1) {
+      await (await busy.acquire(connection)).release({ httpStatus: 200 });
+    }
+    const comeBack = async () => (await refusal(busy.acquire(connection))).retryAfterMs;
+
+    // Act: seven calls deferred in a row.
+    const delays: number[] = [];
+    for (let call = 0; call < 7; call += 1) delays.push(await comeBack());
+
+    // Assess: 1.5 x its two grants (3) into the next turn, the rest one turn later, never
+    // farther (a misjudged share must not push work a window past free slots).
+    expect(delays).toStrictEqual([
+      ...Array(3).fill(SLOT_REUSE_MS),
+      ...Array(4).fill(2 * SLOT_REUSE_MS),
+    ]);
+  });
   it('waits in memory instead of deferring when the next slot frees within a second', async () => {
     const clock = manualClock(WINDOW_START + 60_000);
     const connection = connectionFor({ rateLimit: { requests: 1, windowSeconds: 60 } });
