@@ -19,8 +19,9 @@ const ORG_ID = '60050000001';
 const CONNECTION_ID = 'backlog';
 const CHANGES = 8;
 const BUDGET = 2;
-// A short window, so that every deferral (until a slot frees: 2 s + margins, plus jitter) is a
-// three- or four-second SQS delay while the clock stands still.
+// A short window, so that every deferral (until a slot frees: 2 s + margins, plus jitter, in the
+// next turn of the slots or the one after) is an SQS delay of a few seconds while the clock
+// stands still.
 const WINDOW_SECONDS = 2;
 const SLOT_REUSE_MS = WINDOW_SECONDS * 1000 + 400;
 const START = Date.parse('2035-02-19T10:00:00.000Z');
@@ -42,7 +43,8 @@ describe('deferred messages and the dead-letter queue', () => {
         queueUrl: env.resources.syncQueueUrl,
         queueArn: env.resources.syncQueueArn,
         functionName: 'sync-worker',
-        waitTimeSeconds: delivered === 0 ? 5 : 0,
+        // Long enough for a deferral booked into the turn after next (up to 6 s).
+        waitTimeSeconds: delivered === 0 ? 8 : 0,
         handler: (event, context) => {
           for (const record of event.Records) {
             const message = JSON.parse(record.body) as SyncMessage;
