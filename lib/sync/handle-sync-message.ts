@@ -175,12 +175,10 @@ export const handleSyncMessage = async (
     if (admission.kind === 'parked') return { status: 'parked', heldIn: 'table' };
     if (admission.kind === 'carried') return { status: 'parked', heldIn: 'queue' };
     if (admission.kind === 'probe') probe = admission;
-    const result = await syncRecord(
-      deps,
-      connection,
-      message,
-      options.prefetched === undefined ? {} : { prefetched: options.prefetched },
-    );
+    const result = await syncRecord(deps, connection, message, {
+      ...(options.prefetched === undefined ? {} : { prefetched: options.prefetched }),
+      ...(options.prefetch === undefined ? {} : { prefetch: options.prefetch }),
+    });
     if (result.status === 'skipped') deps.logger.info('sync skipped', { reason: result.reason });
     if (probe !== undefined) {
       await deps.breaker.settleProbe(

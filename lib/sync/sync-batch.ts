@@ -51,6 +51,10 @@ const recordKey = (message: SyncMessage): string =>
  *   the CRM read and the Books write: the worker reads the record's current state anyway;
  * - the records of one connection and module are read from CRM in one `ids=` call (up to 100
  *   per call) where there are several, instead of one call each.
+ * The `ids=` read is made lazily, by the first record of its group that holds its Books permit
+ * (syncRecord takes the permit before any CRM read), for that record and the others of the
+ * group not yet read that the limiter's precheck does not refuse. So no CRM call is made for a
+ * batch whose work cannot reach Books now, and one call still serves the group.
  * Returns the handler for each record of the batch. A failed batch read is only logged: each
  * record then reads itself, and its failure is handled (deferred, retried, alerted) there.
  */
@@ -73,7 +77,7 @@ export const prepareSyncBatch = async (
       winners.set(key, entry);
     }
   }
-  const prefetched = await prefetchRecords(
+  const readers = batchReaders(
     deps,
     [...winners.values()].flatMap((entry) => (entry.message === undefined ? [] : [entry.message])),
   );
@@ -87,51 +91,106 @@ export const prepareSyncBatch = async (
     if (winner !== undefined && winner !== entry) {
       return { status: 'coalesced', intoMessageId: winner.record.messageId };
     }
+    const reader = readers.get(key);
     return handleSyncMessage(
       deps,
       entry.record.body,
-      prefetched.has(key) ? { ...invocation, prefetched: prefetched.get(key) ?? null } : invocation,
+      reader === undefined ? invocation : { ...invocation, prefetch: reader },
     );
   };
 };
 
-/** Batch CRM reads: record key -> the record, or null when the answer left it out. */
-const prefetchRecords = async (
+/**
+ * Lazy batch CRM reads: record key -> a read that, on first use, fetches that record and the
+ * other unread records of its group in one `ids=` call; it resolves to the record, null when
+ * the answer left it out, or undefined when the batch read failed (the record reads itself).
+ */
+const batchReaders = (
   deps: HandleSyncMessageDeps,
   messages: readonly SyncMessage[],
-): Promise<ReadonlyMap<string, CrmRecord | null>> => {
+): ReadonlyMap<string, () => Promise<CrmRecord | null | undefined>> => {
   const groups = new Map<string, SyncMessage[]>();
   for (const message of messages) {
     if (!BATCH_READ_MODULES.has(message.crmModule)) continue;
     const key = `${message.connectionId}/${message.crmModule}`;
     groups.set(key, [...(groups.get(key) ?? []), message]);
   }
-  const found = new Map<string, CrmRecord | null>();
+  const readers = new Map<string, () => Promise<CrmRecord | null | undefined>>();
   for (const group of groups.values()) {
     // One record reads itself: a single-record read costs the same one CRM call.
     if (group.length < 2) continue;
-    const [first] = group;
-    if (first === undefined) continue;
+    /** Reads made or under way, per record key. */
+    const reads = new Map<string, Promise<CrmRecord | null | undefined>>();
+    for (const message of group) {
+      const key = recordKey(message);
+      readers.set(key, () => {
+        const started = reads.get(key);
+        if (started !== undefined) return started;
+        const result = readGroup(deps, message, group, reads);
+        return result.then((found) => found.get(key));
+      });
+    }
+  }
+  return readers;
+};
+
+/**
+ * One `ids=` read for `first` (which holds its Books permit) and the records of its group not
+ * yet read that the limiter's precheck lets through; registers the read for each of them.
+ */
+const readGroup = (
+  deps: HandleSyncMessageDeps,
+  first: SyncMessage,
+  group: readonly SyncMessage[],
+  reads: Map<string, Promise<CrmRecord | null | undefined>>,
+): Promise<ReadonlyMap<string, CrmRecord | null | undefined>> => {
+  type Found = ReadonlyMap<string, CrmRecord | null | undefined>;
+  let finish: (found: Found) => void = () => undefined;
+  const read = new Promise<Found>((resolve) => {
+    finish = resolve;
+  });
+  reads.set(
+    recordKey(first),
+    read.then((map) => map.get(recordKey(first))),
+  );
+  void (async () => {
+    const found = new Map<string, CrmRecord | null | undefined>();
     try {
       const connection = await deps.connections.get(first.connectionId);
-      if (connection === undefined) continue;
-      // A spent budget defers every record before any CRM call; do not read for nothing.
-      deps.limiter.precheck?.(connection);
-      const fields = crmFieldsFor(first.crmModule, connection.mapping[first.crmModule]);
-      for (let start = 0; start < group.length; start += CRM_MAX_IDS_PER_CALL) {
-        const chunk = group.slice(start, start + CRM_MAX_IDS_PER_CALL);
-        const result = await callZoho(deps, connection, 'crm', (target) =>
-          deps.crm.getRecords(
-            target,
-            first.crmModule,
-            chunk.map((message) => message.crmRecordId),
-            fields,
-          ),
-        );
-        const records = new Map(result.records.map((record) => [String(record.id), record]));
-        for (const message of chunk) {
-          found.set(recordKey(message), records.get(message.crmRecordId) ?? null);
+      if (connection === undefined) {
+        finish(found);
+        return;
+      }
+      const canReachBooks = (): boolean => {
+        try {
+          deps.limiter.precheck?.(connection);
+          return true;
+        } catch {
+          return false;
         }
+      };
+      const others = canReachBooks()
+        ? group.filter((message) => message !== first && !reads.has(recordKey(message)))
+        : [];
+      const chunk = [first, ...others].slice(0, CRM_MAX_IDS_PER_CALL);
+      for (const message of chunk.slice(1)) {
+        reads.set(
+          recordKey(message),
+          read.then((map) => map.get(recordKey(message))),
+        );
+      }
+      const fields = crmFieldsFor(first.crmModule, connection.mapping[first.crmModule]);
+      const result = await callZoho(deps, connection, 'crm', (target) =>
+        deps.crm.getRecords(
+          target,
+          first.crmModule,
+          chunk.map((message) => message.crmRecordId),
+          fields,
+        ),
+      );
+      const records = new Map(result.records.map((record) => [String(record.id), record]));
+      for (const message of chunk) {
+        found.set(recordKey(message), records.get(message.crmRecordId) ?? null);
       }
     } catch (error) {
       deps.logger.info('batch CRM read not made; records read one by one', {
@@ -140,6 +199,7 @@ const prefetchRecords = async (
         error: error instanceof Error ? error.message : String(error),
       });
     }
-  }
-  return found;
+    finish(found);
+  })();
+  return read;
 };

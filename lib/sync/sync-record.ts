@@ -54,6 +54,11 @@ export interface SyncRecordOptions {
    * `null` when that read did not return it. Undefined: read it here.
    */
   readonly prefetched?: CrmRecord | null;
+  /**
+   * Reads the record with the batch's other records in one `ids=` call, once this record holds
+   * its Books permit (see prepareSyncBatch); undefined when that read was not made: read it here.
+   */
+  readonly prefetch?: () => Promise<CrmRecord | null | undefined>;
 }
 
 export type SyncResult =
@@ -217,11 +222,14 @@ const syncUnderPermit = async (
     if (isInvoiceModule(crmModule) && mapping !== undefined) {
       return { status: 'skipped', reason: 'invoice already created' };
     }
-    let readBeforeLease = options.prefetched !== undefined;
+    // Under the permit: a batch read is made only for work that can reach Books now.
+    const prefetched =
+      options.prefetched === undefined ? await options.prefetch?.() : options.prefetched;
+    let readBeforeLease = prefetched !== undefined;
     let record =
-      options.prefetched === undefined
+      prefetched === undefined
         ? await readCrmRecord(deps, connection, crmModule, crmRecordId)
-        : options.prefetched;
+        : prefetched;
     if (record === null && readBeforeLease) {
       // A batch answer without the record: confirm it is gone before retiring anything.
       record = await readCrmRecord(deps, connection, crmModule, crmRecordId);
