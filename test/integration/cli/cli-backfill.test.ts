@@ -16,6 +16,8 @@ import { CONNECTION_ID, ORG_ID, type Pipeline, startPipeline } from '../../helpe
 const N = 1_000;
 const WINDOW_SECONDS = 2;
 const BUDGET = 200;
+// The default --share 0.5 of each window.
+const SHARE_PER_WINDOW = BUDGET / 2;
 
 const spawnCli = (
   stateFile: string,
@@ -124,9 +126,18 @@ describe('zoho-sync backfill', () => {
     expect(first.output()).toContain('Interrupted');
     const atInterrupt = await ended();
     expect(atInterrupt.ended).toBeLessThan(N);
+    // What Books held when the first run stopped: none of it may be written again after the resume.
+    const beforeResume = new Map(
+      pipeline.simulator.books
+        .contacts(ORG_ID)
+        .map((contact) => [String(contact.cf_crm_id), String(contact.last_modified_time)]),
+    );
+    expect(beforeResume.size).toBeGreaterThan(0);
 
     const second = spawnCli(stateFile, args);
     // A live change while the backfill runs: it must reach Books before the backfill ends.
+    while ((await ended()).ended <= atInterrupt.ended) await sleep(100);
+    const atSend = await ended();
     const send = await pipeline.send('module=Products&id=6000000000001');
     expect(send.statusCode).toBe(202);
     const sentAtMs = Date.now();
@@ -134,6 +145,9 @@ describe('zoho-sync backfill', () => {
     const liveLatencyMs = Date.now() - sentAtMs;
     const atLiveSync = await ended();
     expect(atLiveSync.ended).toBeLessThan(N);
+    // Within one window: no more than one window's share of backfill records ended while the
+    // live change waited (counted in records, not timed).
+    expect(atLiveSync.ended - atSend.ended).toBeLessThanOrEqual(SHARE_PER_WINDOW);
 
     expect(await exitCodeOf(second), second.output()).toBe(0);
     expect(second.output()).toContain('Done: every record found is in Books');
@@ -142,6 +156,13 @@ describe('zoho-sync backfill', () => {
     const crmIds = contacts.map((contact) => contact.cf_crm_id);
     expect(new Set(crmIds).size).toBe(N);
     expect(crmIds).toHaveLength(N);
+    // Each record written once: created and never modified again, and what was in Books at the
+    // interrupt is untouched (a resume that redid synced records would rewrite them seconds later).
+    for (const contact of contacts) {
+      expect(contact.last_modified_time, String(contact.cf_crm_id)).toBe(contact.created_time);
+      const atStop = beforeResume.get(String(contact.cf_crm_id));
+      if (atStop !== undefined) expect(contact.last_modified_time).toBe(atStop);
+    }
     const stats = pipeline.simulator.stats().organizations[ORG_ID];
     const backfillCalls = (stats?.calls ?? 0) - 1; // less the live product's one upsert
     expect(stats?.tooManyRequests).toBe(0);
