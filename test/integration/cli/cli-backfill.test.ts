@@ -126,6 +126,8 @@ describe('zoho-sync backfill', () => {
     expect(first.output()).toContain('Interrupted');
     const atInterrupt = await ended();
     expect(atInterrupt.ended).toBeLessThan(N);
+    const interruptedRun = await store.getCheckpoint(CONNECTION_ID, runKey);
+    expect(interruptedRun?.found).toBeLessThan(N);
     // What Books held when the first run stopped: none of it may be written again after the resume.
     const beforeResume = new Map(
       pipeline.simulator.books
@@ -174,6 +176,18 @@ describe('zoho-sync backfill', () => {
         `0 x 429, max ${stats?.maxCallsInAnyWindow} calls in a ${WINDOW_SECONDS} s window, ` +
         `interrupted at ${atInterrupt.ended}, live webhook synced in ${liveLatencyMs} ms with ${N - atLiveSync.ended} backfill records pending\n`,
     );
+
+    // The resume carried on the same run and queued each record once in all: a resume that
+    // re-read CRM from the start (or started a new run) would queue synced records again. (Books
+    // alone would not show it: the worker finds an unchanged record and makes no Books call.)
+    const finished = await store.getCheckpoint(CONNECTION_ID, runKey);
+    expect(finished?.runId).toBe(interruptedRun?.runId);
+    expect(finished?.found).toBe(N);
+    expect(await store.countOutcomes(CONNECTION_ID, finished?.runId ?? '')).toEqual({
+      synced: N,
+      skipped: 0,
+      failed: 0,
+    });
 
     // The same command again: nothing left to do, no Books call.
     const before = pipeline.simulator.stats().organizations[ORG_ID]?.calls ?? 0;
