@@ -329,6 +329,8 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
     freeTimes: readonly number[],
     roomAtMs: number,
     nowMs: number,
+    /** False for a probe: the refusal defers nothing, so no turn is booked. */
+    book = true,
   ) => {
     const periodMs = slotPeriodMs(connection);
     org.grantTimes = org.grantTimes.filter((atMs) => atMs > nowMs - periodMs);
@@ -345,7 +347,7 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
     const interval =
       (connection.rateLimit.windowSeconds * 1000) / Math.max(1, connection.rateLimit.requests);
     const atMs = Math.max(roomAtMs, pick) + turn * periodMs + random() * interval;
-    org.comeBacks.push(atMs);
+    if (book) org.comeBacks.push(atMs);
     return atMs;
   };
 
@@ -355,6 +357,7 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
     org: OrgState,
     nowMs: number,
     share: number,
+    book = true,
   ): void => {
     // A spent day stays spent until it ends, or until Zoho's reset when Zoho said so.
     if (org.daySpent !== undefined && org.daySpent.untilMs > nowMs) {
@@ -377,7 +380,7 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
       throw refuse(
         connection,
         'window',
-        comeBackAt(connection, org, room.freeTimes, optimisticMs, nowMs),
+        comeBackAt(connection, org, room.freeTimes, optimisticMs, nowMs, book),
         nowMs,
       );
     }
@@ -762,7 +765,13 @@ export const createRequestLimiter = (deps: RequestLimiterDeps): RequestLimiter =
 
   return {
     precheck(connection, acquireOptions) {
-      precheckAt(connection, orgOf(connection), deps.now(), shareOf(acquireOptions));
+      precheckAt(
+        connection,
+        orgOf(connection),
+        deps.now(),
+        shareOf(acquireOptions),
+        acquireOptions?.probe !== true,
+      );
     },
 
     async acquire(connection, acquireOptions) {

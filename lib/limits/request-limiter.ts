@@ -44,6 +44,11 @@ export interface RequestPermit {
  */
 export interface AcquireOptions {
   /**
+   * `precheck` only: the caller asks whether a call could go, and a refusal defers nothing (a
+   * batch deciding which records to read along), so it books no turn for a deferral.
+   */
+  readonly probe?: boolean;
+  /**
    * Part of the organization's window budget this call may use, 0..1: it is granted only while
    * fewer than `share * rateLimit.requests` calls are in the current window, so lower-priority
    * work (a backfill) leaves the rest to live changes. @default 1
@@ -66,5 +71,7 @@ export const withShare = (limiter: RequestLimiter, share: number): RequestLimite
   acquire: (connection) => limiter.acquire(connection, { share }),
   ...(limiter.precheck === undefined
     ? {}
-    : { precheck: (connection) => limiter.precheck?.(connection, { share }) }),
+    : {
+        precheck: (connection, options) => limiter.precheck?.(connection, { ...options, share }),
+      }),
 });

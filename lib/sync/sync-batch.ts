@@ -163,7 +163,7 @@ const readGroup = (
       }
       const canReachBooks = (): boolean => {
         try {
-          deps.limiter.precheck?.(connection);
+          deps.limiter.precheck?.(connection, { probe: true });
           return true;
         } catch {
           return false;

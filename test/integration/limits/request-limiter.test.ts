@@ -183,6 +183,11 @@ describe('request limiter (DynamoDB Local)', () => {
     }
     const comeBack = async () => (await refusal(busy.acquire(connection))).retryAfterMs;
 
+    // A probe (a batch asking which records could go) is refused but books nothing.
+    for (let probe = 0; probe < 5; probe += 1) {
+      expect(() => busy.precheck?.(connection, { probe: true })).toThrow(BudgetExhaustedError);
+    }
+
     // Act: seven calls deferred in a row.
     const delays: number[] = [];
     for (let call = 0; call < 7; call += 1) delays.push(await comeBack());
