@@ -1,54 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import * as z from 'zod';
 import { ENV } from '../config';
 import { standInEnvironment } from './aws-stand-ins';
+import { type LocalConnectionEntry, localStatePath, readLocalStateEntries } from './local-state';
 
 /** Where `npm start` writes everything a script needs to reach the local stand-ins. */
-export const LOCAL_STATE_FILE = '.zoho-sync/local.json';
+export const LOCAL_STATE_FILE = localStatePath();
 
 /** One connection of local mode, as `.zoho-sync/local.json` lists it. */
-export interface LocalConnection {
-  readonly connectionId: string;
-  readonly webhookUrl?: string;
-  readonly notificationUrl?: string;
-  readonly secretId?: string;
-  readonly booksOrganizationId?: string;
-}
-
-const localConnectionSchema = z.object({
-  connectionId: z.string(),
-  webhookUrl: z.string().optional(),
-  notificationUrl: z.string().optional(),
-  secretId: z.string().optional(),
-  booksOrganizationId: z.string().optional(),
-});
-
-/**
- * Both shapes local mode has written: the first connection's keys at the top level, and (with
- * several connections) a `connections` list. Either is enough; the list wins when both exist.
- */
-const localStateSchema = z
-  .object({
-    connectionId: z.string().optional(),
-    webhookUrl: z.string().optional(),
-    notificationUrl: z.string().optional(),
-    secretId: z.string().optional(),
-    booksOrganizationId: z.string().optional(),
-    connections: z.array(localConnectionSchema).optional(),
-    endpoints: z.object({
-      dynamodb: z.string(),
-      sqs: z.string(),
-      sns: z.string(),
-      secretsManager: z.string(),
-    }),
-    queues: z.object({ syncQueueUrl: z.string(), deadLetterQueueUrl: z.string() }),
-    tables: z.object({ state: z.string() }),
-    alertTopicArn: z.string(),
-    simulatorStateUrl: z.string().optional(),
-  })
-  .refine((state) => state.connectionId !== undefined || (state.connections?.length ?? 0) > 0, {
-    message: 'no connection',
-  });
+export type LocalConnection = LocalConnectionEntry;
 
 /** What a running local mode told us about itself. */
 export interface LocalState {
@@ -83,31 +41,9 @@ const secretPrefixOf = (connection: LocalConnection | undefined): string => {
  * @throws Error naming the file when it is missing or not what `npm start` writes.
  */
 export const applyLocalEnvironment = async (path = LOCAL_STATE_FILE): Promise<LocalState> => {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch {
-    throw new Error(`cannot read ${path}: start local mode first (npm start)`);
-  }
-  const parsed = localStateSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`${path} is not a local-mode state file`);
-  const state = parsed.data;
-  const connections: LocalConnection[] =
-    state.connections !== undefined && state.connections.length > 0
-      ? state.connections
-      : [
-          {
-            connectionId: state.connectionId ?? '',
-            ...(state.webhookUrl === undefined ? {} : { webhookUrl: state.webhookUrl }),
-            ...(state.notificationUrl === undefined
-              ? {}
-              : { notificationUrl: state.notificationUrl }),
-            ...(state.secretId === undefined ? {} : { secretId: state.secretId }),
-            ...(state.booksOrganizationId === undefined
-              ? {}
-              : { booksOrganizationId: state.booksOrganizationId }),
-          },
-        ];
+  // The one reader of the file (lib/local/local-state.ts), with its one schema.
+  const state = await readLocalStateEntries(path);
+  const { connections } = state;
   const secretPrefix = secretPrefixOf(connections[0]);
   Object.assign(process.env, standInEnvironment(state.endpoints), {
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',

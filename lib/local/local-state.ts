@@ -60,6 +60,60 @@ export const localStateSchema = z.object({
 export type LocalConnectionState = z.infer<typeof localConnectionStateSchema>;
 export type LocalState = z.infer<typeof localStateSchema>;
 
+/**
+ * What a reader of the file may rely on, from the same keys as {@link localStateSchema}: every
+ * version of local mode wrote the stand-ins' endpoints and resource names, and at least one
+ * connection, either as the top-level keys (before local mode had several) or in `connections`.
+ * The other keys are optional here, so a file from an older `npm start` still works.
+ */
+const localStateReadSchema = localStateSchema
+  .partial({
+    webhookUrl: true,
+    notificationUrl: true,
+    connectionId: true,
+    webhookSecret: true,
+    webhookTokenHeader: true,
+    zohoBaseUrl: true,
+    secretId: true,
+    booksOrganizationId: true,
+    connections: true,
+  })
+  .extend({
+    queues: localStateSchema.shape.queues.partial({ alertInboxQueueUrl: true }),
+    connections: z
+      .array(
+        localConnectionStateSchema.partial({
+          webhookUrl: true,
+          notificationUrl: true,
+          secretId: true,
+          booksOrganizationId: true,
+          webhookSecret: true,
+        }),
+      )
+      .optional(),
+  })
+  .refine((state) => state.connectionId !== undefined || (state.connections?.length ?? 0) > 0, {
+    message: 'no connection',
+  });
+
+type LocalStateRead = z.infer<typeof localStateReadSchema>;
+
+/** A connection as a reader sees it: only its id is sure to be there. */
+export type LocalConnectionEntry = NonNullable<LocalStateRead['connections']>[number];
+
+/** The file as a reader sees it, with `connections` always listing every connection. */
+export type LocalStateEntries = Omit<LocalStateRead, 'connections'> & {
+  readonly connections: readonly LocalConnectionEntry[];
+};
+
+const readJson = async (path: string): Promise<unknown> => {
+  try {
+    return JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    throw new Error(`cannot read ${path}: start local mode first (npm start)`);
+  }
+};
+
 export const localStatePath = (stateDir: string = LOCAL_STATE_DIR): string =>
   join(stateDir, LOCAL_STATE_FILE_NAME);
 
@@ -74,17 +128,43 @@ export const writeLocalState = async (stateDir: string, state: LocalState): Prom
 };
 
 /**
- * Reads a running local mode's state file.
+ * Reads a running local mode's state file, as the current `npm start` writes it.
  * @throws Error naming the file when it is missing or not what `npm start` writes.
  */
 export const readLocalState = async (path: string = localStatePath()): Promise<LocalState> => {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch {
-    throw new Error(`cannot read ${path}: start local mode first (npm start)`);
-  }
-  const parsed = localStateSchema.safeParse(json);
+  const parsed = localStateSchema.safeParse(await readJson(path));
   if (!parsed.success) throw new Error(`${path} is not a local-mode state file`);
   return parsed.data;
+};
+
+/**
+ * Reads the state file as any version of local mode wrote it (`zoho-sync --local` and scripts):
+ * the keys it needs, the connections as a list (the list wins when both shapes are there).
+ * @throws Error naming the file when it is missing or lacks what every version wrote.
+ */
+export const readLocalStateEntries = async (
+  path: string = localStatePath(),
+): Promise<LocalStateEntries> => {
+  const parsed = localStateReadSchema.safeParse(await readJson(path));
+  if (!parsed.success) throw new Error(`${path} is not a local-mode state file`);
+  const state = parsed.data;
+  const listed = state.connections ?? [];
+  const connections: LocalConnectionEntry[] =
+    listed.length > 0
+      ? listed
+      : [
+          {
+            connectionId: state.connectionId ?? '',
+            ...(state.webhookUrl === undefined ? {} : { webhookUrl: state.webhookUrl }),
+            ...(state.notificationUrl === undefined
+              ? {}
+              : { notificationUrl: state.notificationUrl }),
+            ...(state.secretId === undefined ? {} : { secretId: state.secretId }),
+            ...(state.booksOrganizationId === undefined
+              ? {}
+              : { booksOrganizationId: state.booksOrganizationId }),
+            ...(state.webhookSecret === undefined ? {} : { webhookSecret: state.webhookSecret }),
+          },
+        ];
+  return { ...state, connections };
 };
