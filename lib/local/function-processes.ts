@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Logger } from '../observability';
 import type {
@@ -20,6 +21,18 @@ const FIRST_RESTART_DELAY_MS = 200;
 /** A process that ran this long before dying was not crash-looping: restart it at once. */
 const STABLE_AFTER_MS = 10_000;
 const START_TIMEOUT_MS = 120_000;
+/**
+ * Deployed, each function has CPUs of its own; locally they share the machine's (often two)
+ * cores with DynamoDB Local's JVM. The webhook function answers people and Zoho, and a late
+ * answer makes Zoho retry, while the worker and the scheduled functions wait on Zoho's budget
+ * anyway: so these run at a lower CPU priority (a higher nice value) than the webhook process,
+ * and a busy worker cannot queue webhook answers behind its own CPU work.
+ */
+const NICENESS: Record<FunctionProcessRole, number> = {
+  webhook: 0,
+  'sync-worker': 10,
+  scheduled: 10,
+};
 const STOP_TIMEOUT_MS = 10_000;
 
 export type FunctionProcessSpec =
@@ -79,6 +92,17 @@ export const startFunctionProcess = async (
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     child = forked;
+    if (forked.pid !== undefined && NICENESS[spec.role] !== 0) {
+      try {
+        setPriority(forked.pid, NICENESS[spec.role]);
+      } catch (error) {
+        // Only a hint to the scheduler: without it everything still works, just less evenly.
+        logger.warn('could not lower a local function process priority', {
+          function_process: spec.role,
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
     forked.on('message', (message: FunctionProcessMessage) => {
       if (message.type !== 'ready') return;
       readyPid = forked.pid;
