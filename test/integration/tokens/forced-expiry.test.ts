@@ -59,7 +59,7 @@ describe('a forced expiry of the access token with several containers', () => {
     await simulator?.stop();
   });
 
-  it(`costs at most maxConcurrency (${MAX_CONCURRENCY}) rejected Books calls, and syncs every change`, async () => {
+  it(`costs at most maxConcurrency (${MAX_CONCURRENCY}) rejected calls, CRM and Books together, and syncs every change`, async () => {
     // Prepare: every container warm, holding the same access token.
     const recordIds = backlogRecordIds('48750', CHANGES);
     seedCrmAccounts(simulator, recordIds);
@@ -113,12 +113,13 @@ describe('a forced expiry of the access token with several containers', () => {
         `${refreshes.length} refresh(es)`,
     );
     expect(contacts()).toBe(CHANGES);
-    // Books calls in flight when the token died (the limiter lets at most maxConcurrency out)
-    // are refused; no Books call starts with it afterwards. CRM reads are not behind the Books
-    // limiter, so those in flight at that moment are refused too, but none after it.
-    const booksRejected = rejected.filter((request) => request.path.startsWith('/books/'));
+    // Only the calls in flight when the token died are refused, and CRM reads count as much as
+    // Books calls: a sync takes its Books permit (an in-flight place) before its CRM read
+    // (lib/limits/reserved-permit.ts), so CRM and Books calls of the organization together stay
+    // within maxConcurrency, and a container checks the shared rejection marker before every
+    // call, so none starts with the dead token afterwards. The issue's goal counts every 401.
     expect(rejected.length).toBeGreaterThan(0);
-    expect(booksRejected.length).toBeLessThanOrEqual(MAX_CONCURRENCY);
+    expect(rejected.length).toBeLessThanOrEqual(MAX_CONCURRENCY);
     expect(refreshes).toHaveLength(1);
   });
 });
