@@ -56,7 +56,9 @@ const windowStartOf = (nowMs: number): number =>
  * Builds the budget. Zoho's window rolls, ours are fixed, so a reservation counts the previous
  * window as well as the current one: any 10 minutes overlap at most two fixed windows, so no
  * 10 minutes can hold more than `maxRefreshesPerWindow` refreshes. The previous window no
- * longer changes, which is what makes the read-then-conditional-add safe.
+ * longer changes, which is what makes the read-then-conditional-add safe. The price is
+ * caution, not overspending: a full window blocks the whole next one (refreshes are hourly, so
+ * that is rarely felt); test/integration/tokens/refresh-budget.test.ts proves the rolling bound.
  *
  * Written by hand on the one table rather than with a rate-limiter library: the count must be
  * shared by every Lambda container, and the few libraries for DynamoDB rate limiting want
