@@ -15,6 +15,8 @@ export interface AwsStandInEndpoints {
 
 export interface AwsStandIns {
   readonly endpoints: AwsStandInEndpoints;
+  /** DynamoDB Local's JVM. */
+  readonly dynamodbPid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,7 @@ export const startAwsStandIns = async (): Promise<AwsStandIns> => {
         sns: sqsSns.endpoint,
         secretsManager: secretsManager.endpoint,
       },
+      dynamodbPid: dynamodb.pid,
       stop,
     };
   } catch (error) {

@@ -6,6 +6,8 @@ import { findFreePort } from './free-port';
 export interface DynamoDbLocal {
   readonly endpoint: string;
   readonly port: number;
+  /** The JVM's pid (local mode lowers its CPU priority). */
+  readonly pid: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -70,7 +72,7 @@ export const startDynamoDbLocal = async (
       if (exited) throw new Error(`DynamoDB Local exited during start-up: ${output.slice(-500)}`);
       try {
         await probe.send(new ListTablesCommand({}));
-        return { endpoint, port, stop };
+        return { endpoint, port, pid: child.pid, stop };
       } catch {
         if (Date.now() > deadline) {
           await stop();

@@ -1,4 +1,5 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { setPriority } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -34,6 +35,39 @@ const NICENESS: Record<FunctionProcessRole, number> = {
   scheduled: 10,
 };
 const STOP_TIMEOUT_MS = 10_000;
+
+/**
+ * Lowers a local process's CPU priority to `niceness` (see NICENESS). Only a hint to the
+ * scheduler: if the system refuses, everything still works, just less evenly.
+ */
+export const lowerCpuPriority = (
+  pid: number | undefined,
+  niceness: number,
+  name: string,
+  logger: Logger,
+): void => {
+  if (pid === undefined || niceness === 0) return;
+  try {
+    setPriority(pid, niceness);
+    // On Linux a priority belongs to a thread: threads already running (a JVM's) keep theirs
+    // unless each is lowered; threads started later inherit from the thread that starts them.
+    let threads: string[] = [];
+    try {
+      threads = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      // Not Linux, or the process is gone: the main thread's priority is all there is to set.
+    }
+    for (const thread of threads) setPriority(Number(thread), niceness);
+  } catch (error) {
+    logger.warn('could not lower a local process priority', {
+      local_process: name,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+};
+
+/** DynamoDB Local's JVM serves only the worker and the scheduled functions, never a webhook. */
+export const DYNAMODB_LOCAL_NICENESS = 10;
 
 export type FunctionProcessSpec =
   | {
@@ -92,17 +126,7 @@ export const startFunctionProcess = async (
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     child = forked;
-    if (forked.pid !== undefined && NICENESS[spec.role] !== 0) {
-      try {
-        setPriority(forked.pid, NICENESS[spec.role]);
-      } catch (error) {
-        // Only a hint to the scheduler: without it everything still works, just less evenly.
-        logger.warn('could not lower a local function process priority', {
-          function_process: spec.role,
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
-    }
+    lowerCpuPriority(forked.pid, NICENESS[spec.role], spec.role, logger);
     forked.on('message', (message: FunctionProcessMessage) => {
       if (message.type !== 'ready') return;
       readyPid = forked.pid;

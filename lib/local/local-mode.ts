@@ -32,7 +32,12 @@ import {
   demoOrganizationId,
 } from './demo-data';
 import { findFreePort, isPortFree } from './free-port';
-import { type FunctionProcess, startFunctionProcess } from './function-processes';
+import {
+  DYNAMODB_LOCAL_NICENESS,
+  type FunctionProcess,
+  lowerCpuPriority,
+  startFunctionProcess,
+} from './function-processes';
 import type { LocalModeOptions } from './local-options';
 import { LOCAL_STATE_DIR, type LocalState, localStatePath, writeLocalState } from './local-state';
 import { putConnectionSecret } from './provision';
@@ -190,6 +195,7 @@ export const startLocalMode = async (runtime: LocalModeRuntime): Promise<LocalMo
     if (endpoints === undefined) {
       const standIns = await startAwsStandIns();
       stops.push(() => standIns.stop());
+      lowerCpuPriority(standIns.dynamodbPid, DYNAMODB_LOCAL_NICENESS, 'dynamodb-local', logger);
       endpoints = standIns.endpoints;
     }
     const standInEnv = standInEnvironment(endpoints);
